@@ -22,6 +22,9 @@ PY        := $(VBIN)/python
 BUILD     := $(CURDIR)/.build
 VENV_STAMP := $(VENV)/.deps-installed
 LAUNCHER  := $(VBIN)/devops-flow
+CHECKOV_VENV := $(CURDIR)/.venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.deps-installed
+CHECKOV   := $(VBIN)/checkov
 
 # Collection trees.
 #  - COLL_LINK: a symlink to this checkout, for pytest, ansible-playbook, ansible-doc
@@ -70,7 +73,7 @@ SANITY_ENV := HOME=$(TEST_HOME) \
 
 # Lint paths: only those that exist. bin/ holds extension-less Python scripts:
 # ruff only picks those up when they are named, so they are listed one by one.
-LINT_DIRS = $(wildcard plugins tests benchmarks)
+LINT_DIRS = $(wildcard plugins tests benchmarks examples)
 LINT_BIN  = $(shell for f in bin/*; do [ -f "$$f" ] && head -n1 "$$f" | grep -q python && echo "$$f"; done 2>/dev/null)
 MYPY_DIRS = $(wildcard plugins/module_utils)
 
@@ -84,9 +87,9 @@ DEMO_CMD ?= $(LAUNCHER) parse \
 	--req examples/docs/07_REQ/REQ-14_order_intake_api.md \
 	--spec examples/docs/09_SPEC/SPEC-14_order_intake_api.yaml
 
-TEST_STEPS := lint unit sanity ansible-lint
+TEST_STEPS := lint unit integration sanity ansible-lint
 
-.PHONY: help test venv system-deps collection dirs sanity-tree lint unit sanity prime-sanity \
+.PHONY: help test venv system-deps collection dirs sanity-tree lint unit integration sanity prime-sanity \
 	ansible-lint demo clean distclean
 
 help:
@@ -97,6 +100,7 @@ help:
 	@echo "  collection    .build/ collection trees (symlink + ansible-test copy)"
 	@echo "  lint          ruff check, ruff format --check, mypy plugins/module_utils"
 	@echo "  unit          pytest tests/unit          (PYTEST_ARGS='-k name' to pick)"
+	@echo "  integration   pytest tests/integration   (real hosts and servers; needs root)"
 	@echo "  sanity        ansible-test sanity, offline (SANITY_OPTS='--test pep8' to pick)"
 	@echo "  ansible-lint  ansible-lint, production profile"
 	@echo "  demo          run DEMO_CMD, output in demo-output/"
@@ -127,9 +131,9 @@ system-deps:
 # ---------------------------------------------------------------------------
 # The virtual environment. Reinstalls only when a requirements file changes;
 # recreated when its interpreter no longer runs or is older than 3.12.
-venv: $(VENV_STAMP) $(LAUNCHER)
+venv: $(VENV_STAMP) $(LAUNCHER) $(CHECKOV)
 
-$(VENV_STAMP): requirements.txt requirements-dev.txt
+$(VENV_STAMP): requirements.txt requirements-dev.txt requirements-validators.txt
 	@if [ -x "$(PY)" ] && "$(PY)" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
 		echo "venv: updating $(VENV)"; \
 	else \
@@ -139,8 +143,23 @@ $(VENV_STAMP): requirements.txt requirements-dev.txt
 		"$$python" -m venv "$(VENV)"; \
 	fi
 	"$(PY)" -m pip install --quiet --upgrade pip
-	"$(PY)" -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	"$(PY)" -m pip install --quiet -r requirements.txt -r requirements-dev.txt -r requirements-validators.txt
 	@touch $@
+
+# checkov in its own environment (its HCL parser clashes with python-hcl2 in .venv),
+# linked into .venv/bin so that validators find it on the venv's PATH.
+$(CHECKOV_STAMP): requirements-checkov.txt
+	@if ! [ -x "$(CHECKOV_VENV)/bin/python" ]; then \
+		python="$$($(CURDIR)/scripts/find-python.sh)"; \
+		echo "venv: creating $(CHECKOV_VENV) with $$python"; \
+		"$$python" -m venv "$(CHECKOV_VENV)"; \
+	fi
+	"$(CHECKOV_VENV)/bin/python" -m pip install --quiet --upgrade pip
+	"$(CHECKOV_VENV)/bin/python" -m pip install --quiet -r requirements-checkov.txt
+	@touch $@
+
+$(CHECKOV): $(CHECKOV_STAMP) $(VENV_STAMP)
+	@ln -sfn "$(CHECKOV_VENV)/bin/checkov" $@
 
 # Launcher for the CLI (bin/devops-flow is the real program; it may not exist yet).
 # The collection tree goes on PYTHONPATH so `import ansible_collections.sdd.devops_flow`
@@ -178,7 +197,7 @@ dirs:
 sanity-tree: system-deps
 	@mkdir -p $(SANITY_DIR)
 	@rsync -a --delete --delete-excluded \
-		--exclude=/.git --exclude=/.venv --exclude=/.build --exclude=/demo-output \
+		--exclude=/.git --exclude=/.venv --exclude=/.venv-checkov --exclude=/.build --exclude=/demo-output \
 		--exclude=__pycache__ --exclude='*.py[co]' --exclude=.mypy_cache --exclude=.ruff_cache \
 		--exclude=.pytest_cache --exclude=.hypothesis --exclude=/.ansible --exclude=/.cache \
 		--filter='protect /tests/output/' --exclude=/tests/output \
@@ -202,6 +221,13 @@ lint: venv dirs
 
 # pytest's exit code 5 (no test collected) fails: a test step that ran no test
 # is not a pass.
+# Integration tests start real servers and hosts (network namespaces with sshd, moto,
+# haproxy, Prometheus, PostgreSQL): they need root and the packages of
+# tests/system-packages.txt.
+integration: venv dirs
+	PYTHONPATH="$(COLL_ROOT)$${PYTHONPATH:+:$$PYTHONPATH}" \
+		"$(VBIN)/pytest" -p no:cacheprovider tests/integration $(PYTEST_ARGS)
+
 unit: venv dirs
 	PYTHONPATH="$(COLL_ROOT)$${PYTHONPATH:+:$$PYTHONPATH}" \
 		"$(VBIN)/pytest" -p no:cacheprovider tests/unit $(PYTEST_ARGS)
@@ -235,7 +261,7 @@ demo: venv dirs
 # ---------------------------------------------------------------------------
 clean:
 	rm -rf $(BUILD) $(DEMO_OUT) tests/output .mypy_cache .ruff_cache .pytest_cache .hypothesis .ansible
-	find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+	find . \( -path ./.venv -o -path ./.venv-checkov \) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(CHECKOV_VENV)
