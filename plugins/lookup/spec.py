@@ -120,7 +120,12 @@ class LookupModule(LookupBase):
     def run(self, terms: List[Any], variables: Any = None, **kwargs: Any) -> List[Any]:
         self.set_options(var_options=variables, direct=kwargs)
         variables = variables or {}
-        params = {name: self.get_option(name) for name in ("req", "spec", "sys", "adr", "docs_root", "cloud")}
+        # empty values (for example unset role variables) mean "not given"; the path type would
+        # otherwise turn '' into the current folder
+        params = {
+            name: (self.get_option(name) or None) if kwargs.get(name, True) not in ("", None, []) else None
+            for name in ("req", "spec", "sys", "adr", "docs_root", "cloud")
+        }
         field = self.get_option("field")
         strict = self.get_option("strict")
         requests = [dict(params, req=term) for term in terms] if terms else [params]

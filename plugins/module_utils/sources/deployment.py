@@ -242,22 +242,40 @@ def _extras(row: Tuple[Cell, ...], cols: Dict[str, int]) -> str:
 def expand_zones(text: str) -> List[str]:
     """``us-east-1a,1b,1c`` -> us-east-1a, us-east-1b, us-east-1c; ``us-central1-a,b`` too.
 
-    Tokens that are words (``zones``, ``multi-AZ``) are skipped; a short token
-    completes the zone before it; a lone digit is an Azure zone number.
+    Words (``zones``, ``multi-AZ``) and region names are skipped; a short token
+    completes the zone before it; digits are Azure zone numbers only when they follow
+    the word zone(s) (``zones 1,2,3``), while ``3 zones`` is a count, not a zone.
     """
+    azure_zones: List[str] = []
+    for m in re.finditer(r"\bzones?\b\s*[:=]?\s*(\d(?:\s*(?:,|and|/)\s*\d)*)\b", text, re.IGNORECASE):
+        azure_zones.extend(re.findall(r"\d", m.group(1)))
+    text = re.sub(r"\b\d+\s*(?:availability\s+)?(?:zones?|azs?)\b", " ", text, flags=re.IGNORECASE)
     tokens = [t for t in re.split(r"[\s,;/()]+|\band\b", text) if t]
     zones: List[str] = []
     previous = ""
     for token in tokens:
         token = token.strip(".:").lower()
-        if not token:
+        if not token or re.fullmatch(r"\d", token):
             continue
         if previous and region_of_zone(previous) and re.fullmatch(r"\d?[a-z]", token) and len(token) < len(previous):
             token = previous[: len(previous) - len(token)] + token
-        if re.fullmatch(r"\d", token) or (re.search(r"[a-z]", token) and re.search(r"\d", token)):
+        if is_region(token):
+            continue
+        if re.search(r"[a-z]", token) and re.search(r"\d", token):
             zones.append(token)
             previous = token
+    for zone in azure_zones:
+        if zone not in zones:
+            zones.append(zone)
     return zones
+
+
+def is_region(token: str) -> bool:
+    """A region name (us-east-1, europe-west1, eastus2), not a zone."""
+    low = token.lower()
+    if _AWS_REGION.match(low) or _GCP_REGION.match(low):
+        return True
+    return any(re.fullmatch(p, low) for p, _unused in vocab.REGION_PATTERNS[2:])
 
 
 _AWS_ZONE = re.compile(r"^([a-z]{2}(?:-gov)?-[a-z]+-\d)[a-z]$")
@@ -275,28 +293,18 @@ def region_of_zone(zone: str) -> Optional[str]:
 
 
 def split_regions(text: str) -> Tuple[List[str], List[str]]:
-    """A Regions cell -> (regions, zones): zones are expanded and give their region."""
+    """A Regions cell -> (regions, zones): region names as written, zones expanded, and
+    the region of every zone."""
     regions: List[str] = []
-    zones: List[str] = []
-    for token in expand_zones(text):
-        low = token.lower()
-        region = region_of_zone(low)
-        if region:
-            zones.append(low)
-            if region not in regions:
-                regions.append(region)
-        elif (
-            _AWS_REGION.match(low)
-            or _GCP_REGION.match(low)
-            or (
-                re.fullmatch(r"[a-z]+(?:[a-z]+)?\d?", low)
-                and any(re.search(p, low) for p, _unused in vocab.REGION_PATTERNS[2:])
-            )
-        ):
-            if low not in regions:
-                regions.append(low)
-        elif re.fullmatch(r"\d", low):
-            zones.append(low)  # Azure availability zone numbers
+    for token in re.split(r"[\s,;/()]+|\band\b", text):
+        low = token.strip(".:").lower()
+        if low and is_region(low) and low not in regions:
+            regions.append(low)
+    zones = expand_zones(text)
+    for zone in zones:
+        region = region_of_zone(zone)
+        if region and region not in regions:
+            regions.append(region)
     return regions, zones
 
 
@@ -749,7 +757,7 @@ class DeploymentParser:
                         section,
                     )
         zone_text = kv_get(pairs, "azs", "az", "availability zones", "zones", "zone")
-        zones = [z.lower() for z in expand_zones(zone_text)] if zone_text else []
+        zones = [z.lower() for z in expand_zones("zones: " + zone_text)] if zone_text else []
         lb = vocab.first_match(vocab.LOAD_BALANCERS, whole)
         self.data.network = Network(
             cidr=cidr,
@@ -1650,14 +1658,45 @@ def parse_condition(condition: str) -> Tuple[str, str, Optional[float], str, Opt
     """``error_rate > 1% for 5 minutes`` -> (metric, op, threshold, unit, for_seconds, ref)."""
     low = condition.lower()
     metric, unit = "", ""
-    for pattern, name, u in _METRIC_WORDS:
-        if re.search(pattern, low):
-            metric, unit = name, u
-            break
+    head_text = re.split(_COMPARATORS, low, maxsplit=1)[0].split("@threshold")[0]
+    head_text = re.sub(r"\s+for\s+\d.*$", "", head_text).strip().rstrip(":").strip()
+    identifier = re.fullmatch(r"[a-z_:][a-z0-9_:]*", head_text)
+    standard = {
+        "error_rate",
+        "errors",
+        "p95_latency",
+        "p99_latency",
+        "p50_latency",
+        "latency",
+        "availability",
+        "cpu",
+        "cpu_utilization",
+        "memory_utilization",
+        "queue_depth",
+        "throughput",
+    }
+    if identifier and head_text not in standard:
+        # a metric named as the service exports it: kept as written, its unit from its suffix
+        metric = head_text
+        for suffix, suffix_unit in (
+            ("_seconds", "seconds"),
+            ("_ms", "ms"),
+            ("_milliseconds", "ms"),
+            ("_ratio", "ratio"),
+            ("_percent", "percent"),
+            ("_bytes", "bytes"),
+            ("_total", "count"),
+        ):
+            if metric.endswith(suffix):
+                unit = suffix_unit
+                break
+    else:
+        for pattern, name, u in _METRIC_WORDS:
+            if re.search(pattern, low):
+                metric, unit = name, u
+                break
     if not metric:
-        head = re.split(_COMPARATORS, low, maxsplit=1)[0]
-        head = head.split("@threshold")[0].rstrip(": ")
-        metric = re.sub(r"[^a-z0-9]+", "_", head).strip("_")[:60] or "condition"
+        metric = re.sub(r"[^a-z0-9]+", "_", head_text).strip("_")[:60] or "condition"
     op = ">"
     m = re.search(_COMPARATORS, low)
     if m:
@@ -1678,7 +1717,7 @@ def parse_condition(condition: str) -> Tuple[str, str, Optional[float], str, Opt
     threshold: Optional[float] = None
     after = low[m.end() :] if m else ""
     if not ref and after:
-        vm = re.match(r"\s*(\d+(?:\.\d+)?)\s*(%|ms|milliseconds?|s\b|sec\w*|rps)?", after)
+        vm = re.match(r"\s*(\d+(?:\.\d+)?)\s*(%|ms|milliseconds?|s\b|sec\w*|min\w*|hours?|h\b|rps)?", after)
         if vm:
             number = float(vm.group(1))
             suffix = vm.group(2) or ""
@@ -1686,6 +1725,10 @@ def parse_condition(condition: str) -> Tuple[str, str, Optional[float], str, Opt
                 threshold = number * 1000.0 if suffix.startswith("s") else number
             elif unit == "ratio":
                 threshold = number / 100.0 if suffix == "%" or number > 1 else number
+            elif suffix.startswith(("min", "h", "s")) and unit in ("", "seconds"):
+                # a duration: "oldest_message_age > 15 minutes" is 900 seconds
+                threshold = number * (60.0 if suffix.startswith("min") else 3600.0 if suffix.startswith("h") else 1.0)
+                unit = "seconds"
             else:
                 threshold = number
                 if suffix == "%" and not unit:

@@ -1,0 +1,187 @@
+# -*- coding: utf-8 -*-
+# Copyright: sdd.devops_flow contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""YAML and escaping for the monitoring files (Prometheus, Alertmanager, the
+OpenTelemetry Collector).
+
+Every file is built as Python data and written with PyYAML's safe dumper, so a
+document value can never change the structure of a file.  Strings a YAML 1.1
+reader (Prometheus and Alertmanager use go-yaml v2) could take for something
+else are quoted; PromQL reads best in single quotes, so those are used when the
+string has no single quote and no control character.  Source comments are
+inserted after serialisation before given lines, as single printable lines.
+
+The escaping helpers for the two languages inside those files live here too:
+PromQL string literals and names, and Go template text (Prometheus expands
+annotations as Go templates: a ``{{`` that came from a document is written as an
+action that prints it).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from typing import Any, List, Optional, Sequence, Tuple
+
+try:
+    import yaml
+
+    _SafeDumper: Any = yaml.SafeDumper
+except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
+    yaml = None  # type: ignore[assignment]
+    _SafeDumper = object
+
+_PLAIN = re.compile(r"^[A-Za-z0-9/][A-Za-z0-9 _./@(),%+=:-]*$")
+_WORDS = ("y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf", "infinity")
+_SPECIAL = frozenset(["~", *_WORDS, *(w.upper() for w in _WORDS), *(w.capitalize() for w in _WORDS)])
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+
+class _Dumper(_SafeDumper):  # type: ignore[misc]
+    """SafeDumper that indents sequences under their key and never uses aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+@functools.lru_cache(maxsize=4096)
+def _reads_back(value: str) -> bool:
+    try:
+        return bool(yaml.safe_load(value) == value)
+    except yaml.YAMLError:
+        return False
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if _PLAIN.match(value) and value not in _SPECIAL and not value.endswith(" ") and _reads_back(value):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value)
+    if "'" not in value and not _CONTROL.search(value):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="'")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
+
+
+if yaml is not None:
+    _Dumper.add_representer(str, _represent_str)
+
+
+def dump(data: Any) -> str:
+    """One YAML document (keys in insertion order, no aliases, ASCII only)."""
+    return str(
+        yaml.dump(
+            data,
+            Dumper=_Dumper,
+            sort_keys=False,
+            default_flow_style=False,
+            allow_unicode=False,
+            width=4096,
+            indent=2,
+        )
+    )
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """Text as one printable line (control characters become spaces)."""
+    clean = " ".join(_CONTROL.sub(" ", text or "").split())
+    return clean[:limit]
+
+
+def comment_line(text: str) -> str:
+    clean = one_line(text, 600)
+    return "# " + clean if clean else "#"
+
+
+def add_comments(text: str, anchors: Sequence[Tuple[str, Optional[str]]], header: Sequence[str] = ()) -> str:
+    """Insert ``# note`` lines before the first line that, stripped of its indent
+    and list dash, equals each anchor (anchors in document order: each search
+    starts after the previous match).  ``header`` lines go first."""
+    lines: List[str] = text.split("\n")
+    position = 0
+    for anchor, note in anchors:
+        if not note:
+            continue
+        for index in range(position, len(lines)):
+            line = lines[index]
+            body = line.lstrip(" ")
+            if body.startswith("- "):
+                body = body[2:]
+            if body == anchor:
+                indent = " " * (len(line) - len(line.lstrip(" ")))
+                lines.insert(index, indent + comment_line(note))
+                position = index + 2
+                break
+    head = "".join(comment_line(line) + "\n" for line in header if line)
+    return head + "\n".join(lines)
+
+
+def key_line(key: str, value: Any) -> str:
+    """How ``key: value`` is written by ``dump`` (for ``add_comments`` anchors)."""
+    return dump({key: value}).split("\n", 1)[0]
+
+
+# --------------------------------------------------------------------------- PromQL
+
+
+def promql_string(value: str) -> str:
+    """A PromQL double-quoted string literal (label values in selectors)."""
+    out = []
+    for ch in value:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append("\\x%02x" % ord(ch))
+        else:
+            out.append(ch)
+    return '"%s"' % "".join(out)
+
+
+def is_metric_name(text: str) -> bool:
+    return bool(_METRIC_NAME.match(text or ""))
+
+
+def is_label_name(text: str) -> bool:
+    return bool(_LABEL_NAME.match(text or "")) and not (text or "").startswith("__")
+
+
+def number(value: float) -> str:
+    """A number as PromQL, YAML and people read it: ``0.5``, ``2``, ``1e-05``."""
+    if math.isnan(value) or value in (float("inf"), float("-inf")):
+        raise ValueError("not a finite number: %r" % value)
+    if float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(float(value))
+
+
+def duration(seconds: int) -> str:
+    """A Prometheus duration (``90s``, ``5m``, ``1h30m``, ``2d``)."""
+    seconds = max(0, int(seconds))
+    if seconds == 0:
+        return "0s"
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds >= size:
+            count, seconds = divmod(seconds, size)
+            parts.append("%d%s" % (count, unit))
+    return "".join(parts)
+
+
+# --------------------------------------------------------------------------- Go templates
+
+
+def template_text(text: str) -> str:
+    """Document text made inert in a Go template (Prometheus annotations, Alertmanager
+    templates): every ``{{`` is printed by an action instead of starting one."""
+    return one_line(text, 500).replace("{{", '{{ "{{" }}')
