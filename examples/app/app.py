@@ -12,7 +12,9 @@ Endpoints:
                     http_request_duration_seconds (histogram), app_info{version}, app_ready
 Settings come from the command line or the environment (APP_*), and from
 ``release.json`` next to this file, which a release build writes:
-  {"version": "1.2.0", "fail_mode": "none|readiness|errors", "startup_seconds": 0.5}
+  {"version": "1.2.0", "fail_mode": "none|readiness|errors", "error_ratio": 1.0, "startup_seconds": 0.5}
+In the "errors" mode a share ``error_ratio`` of the requests to / answer 500, spread
+evenly (with 0.5 the first request succeeds and every second one fails).
 Feature flags are read from the JSON object in APP_FLAG_FILE at every request,
 so they change without a restart.  On SIGTERM the service stops being ready,
 keeps serving in-flight requests (answering ``Connection: close``), and exits
@@ -47,10 +49,13 @@ class State:
         startup_seconds: float,
         flag_file: Optional[str],
         drain_seconds: float,
+        error_ratio: float = 1.0,
     ) -> None:
         self.name = name
         self.version = version
         self.fail_mode = fail_mode
+        self.error_ratio = error_ratio
+        self.served = 0
         self.flag_file = flag_file
         self.drain_seconds = drain_seconds
         self.started_at = time.monotonic()
@@ -77,6 +82,13 @@ class State:
         except (OSError, ValueError):
             return {}
         return data if isinstance(data, dict) else {}
+
+    def fails_next(self) -> bool:
+        """In the errors mode: whether the next request to / fails (an even spread)."""
+        with self.lock:
+            before = int(self.served * self.error_ratio)
+            self.served += 1
+            return int(self.served * self.error_ratio) > before
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         with self.lock:
@@ -180,7 +192,7 @@ class Handler(BaseHTTPRequestHandler):
             delay = float(os.environ.get("APP_RESPONSE_DELAY", "0") or 0)
             if delay:
                 time.sleep(delay)
-            if state.fail_mode == "errors":
+            if state.fail_mode == "errors" and state.fails_next():
                 self._send(500, json.dumps({"error": "this release is broken", "version": state.version}))
                 return 500
             body = {
@@ -222,12 +234,21 @@ def main(argv: Optional[List[str]] = None) -> int:
         type=float,
         default=float(os.environ.get("APP_STARTUP_SECONDS") or release.get("startup_seconds", 0.2)),
     )
+    parser.add_argument(
+        "--error-ratio", type=float, default=float(os.environ.get("APP_ERROR_RATIO") or release.get("error_ratio", 1.0))
+    )
     parser.add_argument("--flag-file", default=os.environ.get("APP_FLAG_FILE"))
     parser.add_argument("--drain-seconds", type=float, default=float(os.environ.get("APP_DRAIN_SECONDS", "10")))
     args = parser.parse_args(argv)
 
     state = State(
-        args.name, str(args.version), args.fail_mode, args.startup_seconds, args.flag_file, args.drain_seconds
+        args.name,
+        str(args.version),
+        args.fail_mode,
+        args.startup_seconds,
+        args.flag_file,
+        args.drain_seconds,
+        min(1.0, max(0.0, args.error_ratio)),
     )
     handler = type("BoundHandler", (Handler,), {"state": state})
     ThreadingHTTPServer.allow_reuse_address = True

@@ -322,14 +322,23 @@ class Testbed:
         raise RuntimeError("sshd of %s is not running" % host.name)
 
     def stop_sshd(self, name: str) -> None:
-        """Kill a host's sshd (the host 'dies' for Ansible)."""
+        """Kill every sshd process of a host, its listener and open sessions: the host is
+        gone for SSH clients (its other programs keep running)."""
         host = self.hosts[name]
         subprocess.run(
             ["ssh", "-O", "exit", "-o", "ControlPath=%s/%%r@%%h:%%p" % self.control_dir, "root@%s" % host.address],
             capture_output=True,
             check=False,
         )
-        os.kill(self._sshd_pid(host), signal.SIGKILL)
+        for pid in _run(["ip", "netns", "pids", host.netns], check=False).stdout.split():
+            try:
+                with open("/proc/%s/comm" % pid) as handle:
+                    comm = handle.read().strip()
+            except OSError:
+                continue
+            if comm == "sshd":
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(pid), signal.SIGKILL)
 
     def inventory(
         self,

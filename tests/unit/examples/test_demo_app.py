@@ -112,6 +112,11 @@ def test_bad_releases(app, tmp_path, mode, path, status):
     assert json.loads(get(port, "/health/live")[1])["version"] == "9.9.9"
 
 
+def test_error_ratio_spreads_failures(app, tmp_path):
+    _proc, port = app("--startup-seconds", "0", "--fail-mode", "errors", "--error-ratio", "0.5")
+    assert [get(port)[0] for _index in range(6)] == [200, 500, 200, 500, 200, 500]
+
+
 def test_release_tarballs_are_reproducible(tmp_path):
     for folder in ("a", "b"):
         subprocess.run(

@@ -1,0 +1,366 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: sdd.devops_flow contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: traffic_switch
+short_description: Shift traffic between servers of a load balancer (HAProxy runtime API or nginx)
+version_added: "0.1.0"
+description:
+  - Reads and sets the weight and state (ready, drain, maint) of the servers of one load balancer backend.
+  - With O(lb=haproxy) every change goes through HAProxy's runtime API on the admin socket - no reload,
+    no dropped connection. All changes of one task are sent in one session, servers that gain traffic first,
+    so a blue-green switch is atomic for clients.
+  - With O(lb=nginx) the module rewrites the upstream include file, checks the whole configuration with
+    C(nginx -t), restores the previous file when the check fails, and reloads nginx. nginx has no drain state, so
+    V(drain) and V(maint) both mark the server C(down).
+  - Without O(servers) the module only reads the backend's state.
+  - Idempotent - a server already at the wanted weight and state is left alone.
+author:
+  - SDD DevOps Flow maintainers (@sdd-devops)
+options:
+  backend:
+    description:
+      - Name of the HAProxy backend, or of the nginx upstream.
+    type: str
+    required: true
+  servers:
+    description:
+      - Wanted settings per server name. Servers not listed are left as they are.
+    type: dict
+  lb:
+    description:
+      - The load balancer.
+    type: str
+    choices: [haproxy, nginx]
+    default: haproxy
+  socket:
+    description:
+      - HAProxy admin socket, a UNIX socket path or C(host:port). It must be at C(level admin).
+    type: str
+    default: /run/haproxy/admin.sock
+  wait_drained:
+    description:
+      - After the change, wait until every server that is in V(drain) or V(maint) state or has weight 0 has no
+        session left (HAProxy only).
+    type: bool
+    default: false
+  drain_timeout:
+    description:
+      - Seconds to wait for O(wait_drained). The task fails when sessions remain.
+    type: int
+    default: 60
+  nginx_upstream_file:
+    description:
+      - The file that holds the C(upstream) block (included from the nginx configuration). Required with O(lb=nginx).
+    type: path
+  nginx_config:
+    description:
+      - The main nginx configuration checked with C(nginx -t -c) before a reload.
+    type: path
+    default: /etc/nginx/nginx.conf
+  nginx_binary:
+    description:
+      - The nginx program.
+    type: path
+    default: /usr/sbin/nginx
+attributes:
+  check_mode:
+    support: full
+    description: Reads the current state and reports the change without making it.
+  diff_mode:
+    support: full
+    description: Shows the servers' weight and state before and after.
+notes:
+  - Server options in O(servers) are V(weight) (0 to 256), V(state) (V(ready), V(drain) or V(maint)) and, with
+    O(lb=nginx), V(address) (C(host:port)).
+seealso:
+  - module: sdd.devops_flow.canary_analysis
+"""
+
+EXAMPLES = r"""
+- name: Switch traffic from blue to green, keeping blue running for a rollback
+  sdd.devops_flow.traffic_switch:
+    backend: orders
+    servers:
+      app1_green: {weight: 100, state: ready}
+      app2_green: {weight: 100, state: ready}
+      app1_blue: {state: drain}
+      app2_blue: {state: drain}
+    wait_drained: true
+  delegate_to: lb1
+
+- name: Send 5 percent of the traffic to the canary
+  sdd.devops_flow.traffic_switch:
+    backend: orders
+    servers:
+      app1_blue: {weight: 95}
+      app1_green: {weight: 5, state: ready}
+
+- name: Read the backend
+  sdd.devops_flow.traffic_switch:
+    backend: orders
+  register: lb_state
+
+- name: nginx upstream weights
+  sdd.devops_flow.traffic_switch:
+    lb: nginx
+    backend: orders
+    nginx_upstream_file: /etc/nginx/conf.d/orders-upstream.conf
+    servers:
+      blue: {address: "127.0.0.1:8080", weight: 9}
+      green: {address: "127.0.0.1:8081", weight: 1}
+"""
+
+RETURN = r"""
+before:
+  description: Each server's state, weight, current sessions and health status before the change.
+  returned: always
+  type: dict
+  sample: {"app1_blue": {"state": "ready", "weight": 100, "sessions": 12, "status": "UP"}}
+after:
+  description: The same after the change (in check mode, what it would be).
+  returned: always
+  type: dict
+  sample: {"app1_blue": {"state": "drain", "weight": 100, "sessions": 0, "status": "DRAIN"}}
+remaining_sessions:
+  description: Sessions still open on draining servers when O(wait_drained) gave up.
+  returned: when O(wait_drained=true)
+  type: dict
+  sample: {}
+switch_seconds:
+  description: How long applying the change took, in seconds.
+  returned: changed
+  type: float
+  sample: 0.002
+"""
+
+import os
+import re
+import time
+from typing import Any, Dict
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.sdd.devops_flow.plugins.module_utils.haproxy import (
+    STATES,
+    HaproxyError,
+    RuntimeApi,
+    parse_weight,
+)
+
+
+def _wanted(module: AnsibleModule) -> Dict[str, Dict[str, Any]]:
+    wanted: Dict[str, Dict[str, Any]] = {}
+    for name, options in (module.params["servers"] or {}).items():
+        if not isinstance(options, dict):
+            module.fail_json(msg="servers.%s must be a dict with weight, state or address" % name)
+        unknown = set(options) - {"weight", "state", "address"}
+        if unknown:
+            module.fail_json(
+                msg="servers.%s has unknown options %s; expected weight, state, address"
+                % (name, ", ".join(sorted(unknown)))
+            )
+        entry: Dict[str, Any] = {}
+        if options.get("weight") is not None:
+            try:
+                entry["weight"] = parse_weight(options["weight"])
+            except ValueError as exc:
+                module.fail_json(msg="servers.%s: %s" % (name, exc))
+        if options.get("state") is not None:
+            if options["state"] not in STATES:
+                module.fail_json(msg="servers.%s: state must be one of %s" % (name, ", ".join(STATES)))
+            entry["state"] = options["state"]
+        if options.get("address") is not None:
+            entry["address"] = str(options["address"])
+        wanted[str(name)] = entry
+    return wanted
+
+
+def _changes(current: Dict[str, Dict[str, Any]], wanted: Dict[str, Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
+    changes: Dict[str, Dict[str, Any]] = {}
+    for name, options in wanted.items():
+        have = current.get(name, {})
+        delta = {k: v for k, v in options.items() if have.get(k) != v}
+        if delta:
+            changes[name] = delta
+    return changes
+
+
+def run_haproxy(module: AnsibleModule, wanted: Dict[str, Dict[str, Any]]) -> Dict[str, Any]:
+    api = RuntimeApi(module.params["socket"])
+    backend = module.params["backend"]
+    try:
+        servers = api.servers(backend)
+    except HaproxyError as exc:
+        module.fail_json(msg=str(exc))
+    missing = sorted(set(wanted) - set(servers))
+    if missing:
+        module.fail_json(
+            msg="backend %s has no server %s; it has %s"
+            % (backend, ", ".join(missing), ", ".join(sorted(servers)) or "none")
+        )
+    before = {name: s.to_dict() for name, s in sorted(servers.items())}
+    for options in wanted.values():
+        options.pop("address", None)
+    changes = _changes(before, wanted)
+    after = {name: dict(state) for name, state in before.items()}
+    for name, delta in changes.items():
+        after[name].update(delta)
+    result: Dict[str, Any] = {"changed": bool(changes), "before": before, "after": after}
+    if changes and not module.check_mode:
+        start = time.monotonic()
+        try:
+            api.apply(backend, changes)
+        except HaproxyError as exc:
+            module.fail_json(msg=str(exc), before=before)
+        result["switch_seconds"] = round(time.monotonic() - start, 6)
+        result["after"] = {name: s.to_dict() for name, s in sorted(api.servers(backend).items())}
+    if module.params["wait_drained"] and not module.check_mode:
+        draining = [
+            name
+            for name, state in result["after"].items()
+            if state["state"] in ("drain", "maint") or state["weight"] == 0
+        ]
+        remaining = api.wait_drained(backend, draining, module.params["drain_timeout"])
+        result["remaining_sessions"] = remaining
+        if remaining:
+            module.fail_json(
+                msg="sessions still open after %ds on %s"
+                % (module.params["drain_timeout"], ", ".join("%s (%d)" % kv for kv in sorted(remaining.items()))),
+                **result,
+            )
+        result["after"] = {name: s.to_dict() for name, s in sorted(api.servers(backend).items())}
+    return result
+
+
+_SERVER = re.compile(r"^\s*server\s+(\S+)\s*(.*?);\s*#\s*name=(\S+)\s*$")
+
+
+def _read_nginx(path: str) -> Dict[str, Dict[str, Any]]:
+    servers: Dict[str, Dict[str, Any]] = {}
+    if not os.path.exists(path):
+        return servers
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            m = _SERVER.match(line)
+            if not m:
+                continue
+            address, options, name = m.groups()
+            weight_m = re.search(r"weight=(\d+)", options)
+            down = re.search(r"\bdown\b", options) is not None
+            servers[name] = {
+                "address": address,
+                "weight": 0 if down else int(weight_m.group(1)) if weight_m else 1,
+                "state": "maint" if down else "ready",
+                "sessions": 0,
+                "status": "DOWN" if down else "UP",
+            }
+    return servers
+
+
+def _write_nginx(backend: str, servers: Dict[str, Dict[str, Any]]) -> str:
+    lines = [
+        "# Managed by sdd.devops_flow.traffic_switch: weights and states of the %s upstream." % backend,
+        "upstream %s {" % backend,
+    ]
+    for name, s in sorted(servers.items()):
+        if not re.match(r"^[A-Za-z0-9_.:\[\]-]+$", str(s["address"])):
+            raise ValueError("server %s has an invalid address %r" % (name, s["address"]))
+        down = s["state"] != "ready" or int(s["weight"]) == 0
+        option = "down" if down else "weight=%d" % int(s["weight"])
+        lines.append("    server %s %s; # name=%s" % (s["address"], option, name))
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def run_nginx(module: AnsibleModule, wanted: Dict[str, Dict[str, Any]]) -> Dict[str, Any]:
+    path = module.params["nginx_upstream_file"]
+    if not path:
+        module.fail_json(msg="lb=nginx needs nginx_upstream_file")
+    backend = module.params["backend"]
+    before = _read_nginx(path)
+    after = {name: dict(s) for name, s in before.items()}
+    for name, options in wanted.items():
+        if name not in after and "address" not in options:
+            module.fail_json(msg="server %s is new to the upstream: give its address" % name)
+        entry = after.setdefault(name, {"weight": 1, "state": "ready", "sessions": 0, "status": "UP"})
+        entry.update(options)
+        if entry["state"] != "ready" or int(entry["weight"]) == 0:
+            entry["state"] = "maint" if entry["state"] == "ready" else entry["state"]
+    try:
+        text = _write_nginx(backend, after)
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    old_text = None
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as handle:
+            old_text = handle.read()
+    result: Dict[str, Any] = {"changed": text != old_text, "before": before, "after": after}
+    if not result["changed"] or module.check_mode:
+        return result
+    start = time.monotonic()
+    tmp = path + ".sdd-tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+    check_rc, _check_out, check_err = module.run_command(
+        [module.params["nginx_binary"], "-t", "-c", module.params["nginx_config"]]
+    )
+    if check_rc != 0:
+        if old_text is None:
+            os.unlink(path)
+        else:
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(old_text)
+        module.fail_json(
+            msg="nginx -t refused the new upstream (the previous file was restored): %s" % check_err.strip(),
+            before=before,
+        )
+    reload_rc, _reload_out, reload_err = module.run_command(
+        [module.params["nginx_binary"], "-s", "reload", "-c", module.params["nginx_config"]]
+    )
+    if reload_rc != 0:
+        module.fail_json(msg="nginx reload failed: %s" % reload_err.strip(), before=before, after=after)
+    result["switch_seconds"] = round(time.monotonic() - start, 6)
+    return result
+
+
+def _diff_text(state: Dict[str, Dict[str, Any]]) -> str:
+    return "".join(
+        "%s: state=%s weight=%s\n" % (name, s.get("state"), s.get("weight")) for name, s in sorted(state.items())
+    )
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "backend": {"type": "str", "required": True},
+            "servers": {"type": "dict"},
+            "lb": {"type": "str", "choices": ["haproxy", "nginx"], "default": "haproxy"},
+            "socket": {"type": "str", "default": "/run/haproxy/admin.sock"},
+            "wait_drained": {"type": "bool", "default": False},
+            "drain_timeout": {"type": "int", "default": 60},
+            "nginx_upstream_file": {"type": "path"},
+            "nginx_config": {"type": "path", "default": "/etc/nginx/nginx.conf"},
+            "nginx_binary": {"type": "path", "default": "/usr/sbin/nginx"},
+        },
+        supports_check_mode=True,
+    )
+    wanted = _wanted(module)
+    result = run_haproxy(module, wanted) if module.params["lb"] == "haproxy" else run_nginx(module, wanted)
+    if module._diff:
+        result["diff"] = {
+            "before": _diff_text(result["before"]),
+            "after": _diff_text(result["after"]),
+            "before_header": "%s (before)" % module.params["backend"],
+            "after_header": "%s (after)" % module.params["backend"],
+        }
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+"""traffic_switch against a real HAProxy (runtime API) and a real nginx."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.sdd.devops_flow.plugins.modules import traffic_switch
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def haproxy(tmp_path):
+    assert shutil.which("haproxy"), "haproxy is not installed (tests/system-packages.txt)"
+    sock = tmp_path / "admin.sock"
+    config = tmp_path / "haproxy.cfg"
+    config.write_text(
+        """
+global
+  stats socket {sock} mode 600 level admin
+  pidfile {pid}
+defaults
+  mode http
+  timeout connect 2s
+  timeout client 10s
+  timeout server 10s
+frontend fe
+  bind 127.0.0.1:{port}
+  default_backend app
+backend app
+  server app1_blue 127.0.0.1:{p1} weight 100
+  server app1_green 127.0.0.1:{p2} weight 0
+""".format(sock=sock, pid=tmp_path / "haproxy.pid", port=free_port(), p1=free_port(), p2=free_port())
+    )
+    subprocess.run(["haproxy", "-c", "-f", str(config)], check=True, capture_output=True)
+    subprocess.run(["haproxy", "-D", "-f", str(config)], check=True, capture_output=True)
+    deadline = time.monotonic() + 5
+    while not sock.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield str(sock)
+    pid = int((tmp_path / "haproxy.pid").read_text().split()[0])
+    os.kill(pid, 15)
+
+
+def run(args, capsys, check=False, diff=False):
+    args = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
+    with patch_module_args(args), pytest.raises(SystemExit) as exc:
+        traffic_switch.main()
+    return exc.value.code, json.loads(capsys.readouterr().out)
+
+
+def test_read_only(haproxy, capsys):
+    code, result = run({"backend": "app", "socket": haproxy}, capsys)
+    assert code == 0 and not result["changed"]
+    assert result["before"]["app1_blue"]["weight"] == 100 and result["before"]["app1_green"]["weight"] == 0
+    assert result["before"]["app1_blue"]["state"] == "ready"
+
+
+def test_switch_is_applied_once_then_idempotent(haproxy, capsys):
+    servers = {"app1_green": {"weight": 100, "state": "ready"}, "app1_blue": {"state": "drain"}}
+    code, result = run({"backend": "app", "socket": haproxy, "servers": servers}, capsys, diff=True)
+    assert code == 0 and result["changed"]
+    assert result["after"]["app1_green"]["weight"] == 100
+    assert result["after"]["app1_blue"]["state"] == "drain"
+    assert "app1_blue: state=ready" in result["diff"]["before"]
+    assert "app1_blue: state=drain" in result["diff"]["after"]
+    assert result["switch_seconds"] < 1
+    code, again = run({"backend": "app", "socket": haproxy, "servers": servers}, capsys)
+    assert code == 0 and not again["changed"]
+
+
+def test_check_mode_changes_nothing(haproxy, capsys):
+    servers = {"app1_green": {"weight": 5}}
+    code, result = run({"backend": "app", "socket": haproxy, "servers": servers}, capsys, check=True)
+    assert code == 0 and result["changed"] and result["after"]["app1_green"]["weight"] == 5
+    code, now = run({"backend": "app", "socket": haproxy}, capsys)
+    assert now["before"]["app1_green"]["weight"] == 0
+
+
+def test_wait_drained_with_no_sessions(haproxy, capsys):
+    code, result = run(
+        {
+            "backend": "app",
+            "socket": haproxy,
+            "servers": {"app1_blue": {"state": "maint"}},
+            "wait_drained": True,
+            "drain_timeout": 2,
+        },
+        capsys,
+    )
+    assert code == 0 and result["remaining_sessions"] == {}
+
+
+@pytest.mark.parametrize(
+    "servers,needle",
+    [
+        ({"nope": {"weight": 1}}, "has no server nope"),
+        ({"app1_blue": {"weight": 300}}, "between 0 and 256"),
+        ({"app1_blue": {"state": "off"}}, "state must be one of"),
+        ({"app1_blue": {"colour": "x"}}, "unknown options colour"),
+    ],
+)
+def test_bad_requests_fail_clearly(haproxy, capsys, servers, needle):
+    code, result = run({"backend": "app", "socket": haproxy, "servers": servers}, capsys)
+    assert code == 1 and needle in result["msg"]
+
+
+def test_missing_socket(capsys, tmp_path):
+    code, result = run({"backend": "app", "socket": str(tmp_path / "none.sock")}, capsys)
+    assert code == 1 and "cannot connect" in result["msg"]
+
+
+@pytest.fixture
+def nginx(tmp_path):
+    assert shutil.which("nginx") or Path("/usr/sbin/nginx").exists(), "nginx is not installed"
+    upstream = tmp_path / "upstream.conf"
+    port = free_port()
+    config = tmp_path / "nginx.conf"
+    config.write_text(
+        """
+pid {pid};
+error_log {tmp}/error.log;
+events {{}}
+http {{
+  access_log off;
+  client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy; fastcgi_temp_path {tmp}/fcgi;
+  uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
+  include {upstream};
+  server {{ listen 127.0.0.1:{port}; location / {{ proxy_pass http://app; }} }}
+}}
+""".format(pid=tmp_path / "nginx.pid", tmp=tmp_path, upstream=upstream, port=port)
+    )
+    upstream.write_text("upstream app {\n    server 127.0.0.1:9; # name=blue\n}\n")
+    subprocess.run(["/usr/sbin/nginx", "-c", str(config)], check=True, capture_output=True)
+    yield config, upstream
+    subprocess.run(["/usr/sbin/nginx", "-c", str(config), "-s", "stop"], capture_output=True, check=False)
+
+
+def test_nginx_weights_validated_and_reloaded(nginx, capsys):
+    config, upstream = nginx
+    args = {
+        "lb": "nginx",
+        "backend": "app",
+        "nginx_upstream_file": str(upstream),
+        "nginx_config": str(config),
+        "servers": {"blue": {"address": "127.0.0.1:9", "weight": 9}, "green": {"address": "127.0.0.1:10", "weight": 1}},
+    }
+    code, result = run(args, capsys)
+    assert code == 0 and result["changed"], result
+    text = upstream.read_text()
+    assert "server 127.0.0.1:9 weight=9; # name=blue" in text and "server 127.0.0.1:10 weight=1; # name=green" in text
+    code, again = run(args, capsys)
+    assert code == 0 and not again["changed"]
+    bad = dict(args, servers={"green": {"address": "127.0.0.1:10;evil", "weight": 1}})
+    code, result = run(bad, capsys)
+    assert code == 1 and "invalid address" in result["msg"]
+    assert upstream.read_text() == text
