@@ -73,24 +73,27 @@ SANITY_ENV := HOME=$(TEST_HOME) \
 
 # Lint paths: only those that exist. bin/ holds extension-less Python scripts:
 # ruff only picks those up when they are named, so they are listed one by one.
-LINT_DIRS = $(wildcard plugins tests benchmarks examples)
+LINT_DIRS = $(wildcard plugins tests benchmarks examples scripts)
 LINT_BIN  = $(shell for f in bin/*; do [ -f "$$f" ] && head -n1 "$$f" | grep -q python && echo "$$f"; done 2>/dev/null)
 MYPY_DIRS = $(wildcard plugins/module_utils)
 
 PYTEST_ARGS ?=
+# pytest workers; an integration test file stays on one worker (its test bed is per file)
+PYTEST_WORKERS ?= 2
 ANSIBLE_LINT_ARGS ?=
 
-# The demo: change DEMO_CMD when the CLI grows.
+# The demo: the model of the example service, then every generated file, validated.
 DEMO_OUT ?= $(CURDIR)/demo-output
+DEMO_REQ ?= examples/docs/07_REQ/REQ-14_order_intake_api.md
 DEMO_RESULT ?= $(DEMO_OUT)/model.json
-DEMO_CMD ?= $(LAUNCHER) parse \
-	--req examples/docs/07_REQ/REQ-14_order_intake_api.md \
-	--spec examples/docs/09_SPEC/SPEC-14_order_intake_api.yaml
+DEMO_TREE ?= $(DEMO_OUT)/order-intake-api
 
-TEST_STEPS := lint unit integration sanity ansible-lint
+TEST_STEPS := lint unit integration sanity ansible-lint release-check
+DIST := $(BUILD)/dist
+EE_CONTEXT := $(BUILD)/ee
 
 .PHONY: help test venv system-deps collection dirs sanity-tree lint unit integration sanity prime-sanity \
-	ansible-lint demo clean distclean
+	ansible-lint release-check awx docs demo clean distclean
 
 help:
 	@echo "Targets:"
@@ -103,7 +106,10 @@ help:
 	@echo "  integration   pytest tests/integration   (real hosts and servers; needs root)"
 	@echo "  sanity        ansible-test sanity, offline (SANITY_OPTS='--test pep8' to pick)"
 	@echo "  ansible-lint  ansible-lint, production profile"
-	@echo "  demo          run DEMO_CMD, output in demo-output/"
+	@echo "  release-check collection tarball + galaxy-importer, antsibull-docs and changelog lint, ansible-builder create"
+	@echo "  awx           AWX job templates and surveys from the argument specs, in .build/awx"
+	@echo "  docs          docs/reference/ from the modules', plugins', roles' and playbooks' documentation"
+	@echo "  demo          parse the example documents and generate every file, in demo-output/"
 	@echo "  clean         remove .build, demo-output, caches (keeps .venv)"
 	@echo "  distclean     clean, and remove .venv"
 
@@ -226,11 +232,11 @@ lint: venv dirs
 # tests/system-packages.txt.
 integration: venv dirs
 	PYTHONPATH="$(COLL_ROOT)$${PYTHONPATH:+:$$PYTHONPATH}" \
-		"$(VBIN)/pytest" -p no:cacheprovider tests/integration $(PYTEST_ARGS)
+		"$(VBIN)/pytest" -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile tests/integration $(PYTEST_ARGS)
 
 unit: venv dirs
 	PYTHONPATH="$(COLL_ROOT)$${PYTHONPATH:+:$$PYTHONPATH}" \
-		"$(VBIN)/pytest" -p no:cacheprovider tests/unit $(PYTEST_ARGS)
+		"$(VBIN)/pytest" -p no:cacheprovider -n $(PYTEST_WORKERS) --dist load tests/unit $(PYTEST_ARGS)
 
 # ---------------------------------------------------------------------------
 # ansible-test sanity, offline. prime-sanity writes the get-pip stand-in and
@@ -253,10 +259,38 @@ ansible-lint: venv dirs
 		"$(VBIN)/ansible-lint" --profile production $$color $(ANSIBLE_LINT_ARGS)
 
 # ---------------------------------------------------------------------------
+# What Galaxy and AWX users get: the tarball that `ansible-galaxy collection build` makes,
+# checked by galaxy-importer (the checks Galaxy runs on upload; settings in
+# tests/galaxy-importer.cfg), the plugin documentation checked by antsibull-docs, the
+# changelog fragments by antsibull-changelog, and an execution environment build context made
+# by ansible-builder (building the image needs a container engine).
+release-check: venv dirs
+	rm -rf $(DIST) $(EE_CONTEXT) && mkdir -p $(DIST)
+	"$(VBIN)/ansible-galaxy" collection build --output-path $(DIST) $(CURDIR)
+	PATH="$(VBIN):$$PATH" GALAXY_IMPORTER_CONFIG=$(CURDIR)/tests/galaxy-importer.cfg \
+		"$(PY)" -m galaxy_importer.main $(DIST)/$(NAMESPACE)-$(COLLECTION)-*.tar.gz
+	cd $(COLL_LINK) && PATH="$(VBIN):$$PATH" "$(VBIN)/antsibull-docs" lint-collection-docs --plugin-docs .
+	"$(VBIN)/antsibull-changelog" lint
+	"$(VBIN)/ansible-builder" create -f extensions/ee/execution-environment.yml -c $(EE_CONTEXT)
+	"$(VBIN)/ansible-builder" introspect --sanitize $(COLL_ROOT) > $(BUILD)/ee-introspect.yml
+	@grep -q "from collection $(NAMESPACE).$(COLLECTION)" $(BUILD)/ee-introspect.yml || \
+		{ echo "release-check: ansible-builder found no requirements of $(NAMESPACE).$(COLLECTION)"; exit 1; }
+	@echo "release-check: $$(ls $(DIST)/*.tar.gz) imports cleanly; EE build context in $(EE_CONTEXT)"
+
+awx: venv dirs
+	$(LAUNCHER) awx-surveys --output $(BUILD)/awx
+
+# docs/reference/: pages rendered from the modules', plugins', roles' and playbooks' own
+# documentation (a unit test fails when they are out of date).
+docs: venv
+	"$(PY)" scripts/reference_docs.py
+
+# ---------------------------------------------------------------------------
 demo: venv dirs
 	@mkdir -p $(DEMO_OUT)
-	$(DEMO_CMD) > $(DEMO_RESULT)
-	@echo "demo: output in $(DEMO_OUT) (command output: $(DEMO_RESULT))"
+	$(LAUNCHER) parse --req $(DEMO_REQ) > $(DEMO_RESULT)
+	$(LAUNCHER) generate-all --req $(DEMO_REQ) --output $(DEMO_TREE)
+	@echo "demo: the model is in $(DEMO_RESULT); the generated and validated files are in $(DEMO_TREE)"
 
 # ---------------------------------------------------------------------------
 clean:
