@@ -300,7 +300,7 @@ def rotation(read: SecretRead, rotation_days: Optional[int], now: Optional[datet
         )
         return out
     age = out["age_days"]
-    parts = ["last changed %s (%s, %d days ago)" % (read.last_changed.date().isoformat(), read.changed_from, age)]
+    parts = ["last changed %s (%s, %s days ago)" % (read.last_changed.date().isoformat(), read.changed_from, age)]
     status = "pass" if age <= rotation_days else "fail"
     if age > rotation_days:
         parts.append("older than the %d days 9.5.6 allows: rotate it" % rotation_days)
