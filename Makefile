@@ -93,7 +93,7 @@ DIST := $(BUILD)/dist
 EE_CONTEXT := $(BUILD)/ee
 
 .PHONY: help test venv system-deps collection dirs sanity-tree lint unit integration sanity prime-sanity \
-	ansible-lint release-check awx docs demo clean distclean
+	ansible-lint release-check awx docs constraints demo clean distclean
 
 help:
 	@echo "Targets:"
@@ -139,7 +139,7 @@ system-deps:
 # recreated when its interpreter no longer runs or is older than 3.12.
 venv: $(VENV_STAMP) $(LAUNCHER) $(CHECKOV)
 
-$(VENV_STAMP): requirements.txt requirements-dev.txt requirements-validators.txt
+$(VENV_STAMP): requirements.txt requirements-dev.txt requirements-validators.txt requirements-constraints.txt
 	@if [ -x "$(PY)" ] && "$(PY)" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
 		echo "venv: updating $(VENV)"; \
 	else \
@@ -149,8 +149,16 @@ $(VENV_STAMP): requirements.txt requirements-dev.txt requirements-validators.txt
 		"$$python" -m venv "$(VENV)"; \
 	fi
 	"$(PY)" -m pip install --quiet --upgrade pip
-	"$(PY)" -m pip install --quiet -r requirements.txt -r requirements-dev.txt -r requirements-validators.txt
+	"$(PY)" -m pip install --quiet -c requirements-constraints.txt \
+		-r requirements.txt -r requirements-dev.txt -r requirements-validators.txt
 	@touch $@
+
+# Pins every package of .venv as it is now (after a requirements file changed and
+# `make venv` installed it) into requirements-constraints.txt.
+constraints: $(VENV_STAMP)
+	@{ echo "# Versions .venv was tested with: pip installs with -c, so resolution is immediate and every"; \
+	   echo "# run gets the same tools. Regenerate after changing a requirements file: make constraints"; \
+	   "$(PY)" -m pip freeze --exclude-editable | grep -v " @ "; } > requirements-constraints.txt
 
 # checkov in its own environment (its HCL parser clashes with python-hcl2 in .venv),
 # linked into .venv/bin so that validators find it on the venv's PATH.
