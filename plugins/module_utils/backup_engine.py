@@ -1148,7 +1148,7 @@ def info(settings: Dict[str, Any], clients: Optional[Dict[str, Any]] = None) -> 
     service = _service(settings)
     stores = _stores(settings, clients)
     now = time.time()
-    destinations = []
+    destinations: List[Dict[str, Any]] = []
     for store in stores:
         try:
             backups = catalog(store, service)
@@ -1162,7 +1162,7 @@ def info(settings: Dict[str, Any], clients: Optional[Dict[str, Any]] = None) -> 
                 "_good": [b for b in backups if b.good],
             }
         )
-    primary = destinations[0].get("_good") or []
+    primary: List[Backup] = destinations[0].get("_good") or []
     history = read_history(settings, service)
     report = objectives_report(
         primary,
@@ -1246,7 +1246,7 @@ def check_settings(settings: Any, where: str = "the settings") -> Dict[str, Any]
     found = sorted({name for part in parts for name in SECRET_FIELDS if isinstance(part, dict) and part.get(name)})
     if found or settings.get("encryption_key"):
         raise BackupError(
-            "%s hold secrets (%s): they belong in the environment and key files"
+            "%s hold secrets (%s): they belong in the secrets file"
             % (where, ", ".join(found + (["encryption_key"] if settings.get("encryption_key") else [])))
         )
     return settings

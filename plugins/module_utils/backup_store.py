@@ -262,7 +262,7 @@ class GcsStore(Store):
     def client(self) -> Any:
         if self._client is None:
             try:
-                from google.cloud import storage
+                from google.cloud import storage  # type: ignore[attr-defined,unused-ignore]
             except ImportError as exc:
                 raise StoreError(
                     "a gcs destination needs the Python package google-cloud-storage on the host: %s" % exc

@@ -58,7 +58,7 @@ options:
     default: /usr/local/lib/sdd-devops-flow
   config_dir:
     description:
-      - Folder of the settings, credentials and key files (mode 0700).
+      - Folder of the settings and secrets files (mode 0700).
     type: path
     default: /etc/sdd-devops-flow/backup
   log_dir:

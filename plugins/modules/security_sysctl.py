@@ -67,6 +67,25 @@ results:
   returned: always
   type: list
   elements: dict
+  contains:
+    key:
+      description: The parameter.
+      type: str
+    expected:
+      description: The value wanted, as the kernel prints it.
+      type: str
+    before:
+      description: The value found (null when this kernel has no such parameter).
+      type: str
+    after:
+      description: The value after the run (the value found in check mode).
+      type: str
+    status:
+      description: pass, fail or not-applicable.
+      type: str
+    evidence:
+      description: The state reached, in words.
+      type: str
   sample:
     - key: net.ipv4.ip_forward
       expected: "0"

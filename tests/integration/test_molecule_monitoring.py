@@ -18,7 +18,16 @@ import time
 from pathlib import Path
 
 from conftest import REPO, ansible_env
-from test_monitoring_role import BIN, NODE_EXPORTER, PORTS, PROGRAMS, children_cpu, hosts_cpu, start_app
+from test_monitoring_role import (
+    BIN,
+    NODE_EXPORTER,
+    PORTS,
+    PROGRAMS,
+    children_cpu,
+    close_connections,
+    hosts_cpu,
+    start_app,
+)
 from testbed import Testbed
 
 # A subnet, bridge and prefix of their own: pytest-xdist may run this file beside test_monitoring_role.py.
@@ -59,6 +68,7 @@ def test_molecule_scenario(tmp_path: Path) -> None:
             timeout=600,
         )
         seconds = time.monotonic() - start
+        close_connections(tmp_path / "cp")
         output = proc.stdout + proc.stderr
         (tmp_path / "molecule.log").write_text(output)
         assert proc.returncode == 0, output[-8000:]

@@ -89,7 +89,11 @@ GO_HEALTHCHECK = (
     'package main;import("net/http";"os";"time");func main(){c:=http.Client{Timeout:5*time.Second};'
     "r,err:=c.Get(os.Args[1]);if err!=nil{os.Exit(1)};r.Body.Close();if r.StatusCode>=400{os.Exit(1)}}"
 )
-PYTHON_HEALTHCHECK = "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=%d)"
+PYTHON_HEALTHCHECK = (
+    "import sys, http.client, urllib.parse as p; u = p.urlsplit(sys.argv[1]); "
+    "c = http.client.HTTPConnection(u.hostname, u.port or 80, timeout=%d); c.request('GET', u.path or '/'); "
+    "sys.exit(0 if c.getresponse().status < 400 else 1)"
+)
 NODE_HEALTHCHECK = (
     "require('http').get(process.argv[1],{timeout:%d},r=>process.exit(r.statusCode<400?0:1))"
     ".on('error',()=>process.exit(1)).on('timeout',()=>process.exit(1))"

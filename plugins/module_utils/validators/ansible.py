@@ -37,7 +37,7 @@ import tempfile
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..errors import Finding
-from .base import Tool, Validator, run_tool
+from .base import TOOL_TIMEOUT, Tool, Validator, run_tool
 
 ANSIBLE_LINT = Tool("ansible-lint", "ansible-lint", "pip install ansible-lint")
 ANSIBLE_PLAYBOOK = Tool(
@@ -47,7 +47,7 @@ ANSIBLE_PLAYBOOK = Tool(
 #: ansible-lint's configuration for generated content.
 LINT_CONFIG = "---\nprofile: production\noffline: true\n"
 #: Projects (folders of an ansible.cfg) linted by one ansible-lint run.
-LINT_PROJECTS_PER_RUN = 4
+LINT_PROJECTS_PER_RUN = 3
 #: ansible-lint exits with 2 when it found violations.
 LINT_VIOLATIONS = 2
 #: The default collection paths of Ansible (kept after the collection's own).
@@ -173,7 +173,9 @@ class AnsibleLint(Validator):
             with open(config, "w", encoding="utf-8") as handle:
                 handle.write(LINT_CONFIG)
             argv = [tool, "--offline", "--nocolor", "-c", config, "--project-dir", copy, "-f", "json", *listed]
-            result = run_tool(argv, cwd=copy, env=_environment(os.path.join(work, "home"), tool))
+            # the time limit of one tool run for each project (a loaded machine lints slowly)
+            timeout = TOOL_TIMEOUT * len(batch)
+            result = run_tool(argv, cwd=copy, env=_environment(os.path.join(work, "home"), tool), timeout=timeout)
             if result.returncode not in (0, LINT_VIOLATIONS):
                 return [self.failed_to_run(result, listed)]
             try:

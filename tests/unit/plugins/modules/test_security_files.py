@@ -77,3 +77,27 @@ def test_an_owner_that_differs_is_reported(tmp_path, capsys):
 def test_a_mode_that_is_not_octal(tmp_path, capsys):
     code, result = run({"files": [{"path": str(tmp_path), "mode": "u=rw"}]}, capsys)
     assert code == 1 and "must be octal" in result["msg"]
+
+
+def test_content_is_written_when_it_differs(tmp_path, capsys):
+    banner, existing = tmp_path / "issue.net", tmp_path / "issue"
+    existing.write_text("Debian GNU/Linux 12\n")
+    existing.chmod(0o664)
+    text = "Authorised access only.\n"
+    files = [{"path": str(banner), "content": text, "mode": "0644"}, {"path": str(existing), "content": text}]
+    code, result = run({"files": files}, capsys, check=True)
+    assert code == 0 and result["changed"] and not banner.exists()
+    assert [r["evidence"] for r in result["results"]] == [
+        "missing; would be fixed",
+        "content differs; would be fixed",
+    ]
+    assert "%s (missing)" % banner in result["diff"]["before"] and "%s 0644 " % banner in result["diff"]["after"]
+    code, result = run({"files": files}, capsys)
+    assert code == 0 and result["changed"] and banner.read_text() == text and existing.read_text() == text
+    assert oct(banner.stat().st_mode & 0o777) == "0o644" and oct(existing.stat().st_mode & 0o777) == "0o664"
+    assert result["results"][0]["evidence"] == "content in place, 0644 %s:%s" % (ME, MY_GROUP)
+    assert result["results"][0]["content"] is True
+    code, again = run({"files": files}, capsys)
+    assert code == 0 and not again["changed"]
+    assert [r["evidence"] for r in again["results"]] == [r["evidence"] for r in result["results"]]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["issue", "issue.net"]
