@@ -275,7 +275,7 @@ ansible-lint: venv dirs
 release-check: venv dirs
 	rm -rf $(DIST) $(EE_CONTEXT) && mkdir -p $(DIST)
 	"$(VBIN)/ansible-galaxy" collection build --output-path $(DIST) $(CURDIR)
-	PATH="$(VBIN):$$PATH" GALAXY_IMPORTER_CONFIG=$(CURDIR)/tests/galaxy-importer.cfg \
+	cd $(DIST) && PATH="$(VBIN):$$PATH" GALAXY_IMPORTER_CONFIG=$(CURDIR)/tests/galaxy-importer.cfg \
 		"$(PY)" -m galaxy_importer.main $(DIST)/$(NAMESPACE)-$(COLLECTION)-*.tar.gz
 	cd $(COLL_LINK) && PATH="$(VBIN):$$PATH" "$(VBIN)/antsibull-docs" lint-collection-docs --plugin-docs .
 	"$(VBIN)/antsibull-changelog" lint

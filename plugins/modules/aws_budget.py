@@ -670,11 +670,13 @@ def main() -> None:
     arn = "arn:%s:budgets::%s:budget/%s" % (partition_of(params["region"]), api.account_id, name)
     current = api.budget(name)
 
-    have_notes = api.notifications(name) if current is not None else {}
-    have_tags = api.tags(arn) if current is not None and params["tags"] is not None else None
+    present = params["state"] == "present"
+    # a deletion reads the notifications and tags only to show them in the diff
+    have_notes = api.notifications(name) if current is not None and (present or module._diff) else {}
+    have_tags = api.tags(arn) if current is not None and present and params["tags"] is not None else None
     before = summary(current, have_notes, have_tags, arn)
 
-    if params["state"] == "absent":
+    if not present:
         if current is not None and not module.check_mode:
             api.call("delete_budget", BudgetName=name)
         result: Dict[str, Any] = {"changed": current is not None, "budget": {}}

@@ -227,6 +227,15 @@ def test_adds_a_notification_and_a_subscriber_and_keeps_others_without_purge(cli
     assert "tags" not in result["budget"]
 
 
+def test_delete_without_diff_reads_only_the_budget(clients, capsys):
+    expect_budget(clients, budget())
+    clients.stub.add_response("delete_budget", {}, KEY)
+    with patch_module_args({"name": NAME, "account_id": ACCOUNT, "state": "absent"}), pytest.raises(SystemExit) as exc:
+        aws_budget.main()
+    result = json.loads(capsys.readouterr().out)
+    assert exc.value.code == 0 and result["changed"] and "diff" not in result
+
+
 def test_check_mode_reports_and_changes_nothing(clients, capsys):
     expect_budget(clients, budget(amount="1"))
     expect_notifications(clients, [])
