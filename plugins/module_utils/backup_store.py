@@ -13,6 +13,7 @@ Runs on the managed host under Python 3.9+, with no Ansible import.
 
 from __future__ import annotations
 
+import abc
 import datetime
 import os
 import shutil
@@ -50,8 +51,8 @@ def _epoch(value: Any) -> float:
     return float(value or 0)
 
 
-class Store:
-    """Interface of a destination."""
+class Store(abc.ABC):
+    """A destination: the four storage operations each kind implements, and what is built on them."""
 
     kind = "abstract"
 
@@ -60,17 +61,21 @@ class Store:
         self.name = str(spec.get("name") or spec.get("type") or self.kind)
         self.prefix = str(spec.get("prefix") or "").strip("/")
 
+    @abc.abstractmethod
     def describe(self) -> str:
-        raise NotImplementedError
+        """A one-line name of the destination for messages (no credentials)."""
 
+    @abc.abstractmethod
     def list(self, prefix: str) -> List[StoredObject]:
-        raise NotImplementedError
+        """The objects under ``prefix``."""
 
+    @abc.abstractmethod
     def put_file(self, path: str, key: str) -> None:
-        raise NotImplementedError
+        """Store the local file ``path`` as ``key``."""
 
+    @abc.abstractmethod
     def get_file(self, key: str, path: str) -> None:
-        raise NotImplementedError
+        """Fetch ``key`` into the local file ``path``."""
 
     def put_bytes(self, key: str, data: bytes) -> None:
         fd, tmp = tempfile.mkstemp(prefix=".sdd-backup-")
@@ -91,8 +96,9 @@ class Store:
         finally:
             os.unlink(tmp)
 
+    @abc.abstractmethod
     def delete(self, keys: Iterable[str]) -> None:
-        raise NotImplementedError
+        """Remove ``keys``."""
 
     def public(self) -> Dict[str, Any]:
         """The destination without credentials, for manifests and results."""

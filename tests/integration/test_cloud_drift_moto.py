@@ -179,7 +179,10 @@ def _provision(endpoint: str, d: Declared) -> Dict[str, str]:
     tags = d.tags
     name = d.name
     ec2 = client("ec2")
-    spec = lambda kind, extra=(): [{"ResourceType": kind, "Tags": tags + list(extra)}]  # noqa: E731
+
+    def spec(kind, extra=()):
+        return [{"ResourceType": kind, "Tags": tags + list(extra)}]
+
     # module.network.aws_vpc.this
     vpc = ec2.create_vpc(
         CidrBlock=d.var(d.network["vpc_cidr"]), TagSpecifications=spec("vpc", [{"Key": "Name", "Value": name}])

@@ -20,8 +20,9 @@ def load():
 def test_every_module_plugin_role_and_playbook_has_a_page():
     pages = load().render()
     expected = {"index.md"}
-    expected |= {"modules/%s.md" % f[:-3] for f in os.listdir(os.path.join(ROOT, "plugins", "modules"))}
-    expected |= {"playbooks/%s.md" % f[:-4] for f in os.listdir(os.path.join(ROOT, "playbooks"))}
+    modules = os.listdir(os.path.join(ROOT, "plugins", "modules"))
+    expected |= {"modules/%s.md" % f[:-3] for f in modules if f.endswith(".py")}
+    expected |= {"playbooks/%s.md" % f[:-4] for f in os.listdir(os.path.join(ROOT, "playbooks")) if f.endswith(".yml")}
     expected |= {"roles/%s.md" % r for r in os.listdir(os.path.join(ROOT, "roles"))}
     assert expected <= set(pages)
     index = pages["index.md"]
