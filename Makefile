@@ -240,11 +240,11 @@ lint: venv dirs
 # tests/system-packages.txt.
 integration: venv dirs
 	PYTHONPATH="$(COLL_ROOT)$${PYTHONPATH:+:$$PYTHONPATH}" \
-		"$(VBIN)/pytest" -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile tests/integration $(PYTEST_ARGS)
+		"$(VBIN)/pytest" -p no:cacheprovider -n $(PYTEST_WORKERS) --durations=25 --dist loadfile tests/integration $(PYTEST_ARGS)
 
 unit: venv dirs
 	PYTHONPATH="$(COLL_ROOT)$${PYTHONPATH:+:$$PYTHONPATH}" \
-		"$(VBIN)/pytest" -p no:cacheprovider -n $(PYTEST_WORKERS) --dist load tests/unit $(PYTEST_ARGS)
+		"$(VBIN)/pytest" -p no:cacheprovider -n $(PYTEST_WORKERS) --durations=25 --dist load tests/unit $(PYTEST_ARGS)
 
 # ---------------------------------------------------------------------------
 # ansible-test sanity, offline. prime-sanity writes the get-pip stand-in and
