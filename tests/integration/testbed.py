@@ -70,6 +70,8 @@ class Host:
 class Testbed:
     """Create hosts on enter, remove every trace on exit (also after failures)."""
 
+    __test__ = False  # a helper, not a test class, though its name starts with "Test"
+
     def __init__(
         self, names: Iterable[str], subnet: str = "10.123.0", bridge: str = "sddbr0", prefix: str = "sdd"
     ) -> None:
