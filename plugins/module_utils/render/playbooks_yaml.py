@@ -19,6 +19,7 @@ Comments are single lines without control characters.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, List, Optional, Sequence, Tuple
 
@@ -65,7 +66,9 @@ class _Dumper(_SafeDumper):  # type: ignore[misc]
         super().increase_indent(flow, False)
 
 
+@functools.lru_cache(maxsize=4096)
 def _reads_back(value: str) -> bool:
+    """True when the plain scalar reads back as the same string (the same names recur)."""
     try:
         return bool(yaml.safe_load(value) == value)
     except yaml.YAMLError:

