@@ -244,7 +244,7 @@ integration: venv dirs
 
 unit: venv dirs
 	PYTHONPATH="$(COLL_ROOT)$${PYTHONPATH:+:$$PYTHONPATH}" \
-		"$(VBIN)/pytest" -p no:cacheprovider -n $(PYTEST_WORKERS) --durations=25 --dist load tests/unit $(PYTEST_ARGS)
+		"$(VBIN)/pytest" -p no:cacheprovider -n $(PYTEST_WORKERS) --durations=25 --dist loadscope tests/unit $(PYTEST_ARGS)
 
 # ---------------------------------------------------------------------------
 # ansible-test sanity, offline. prime-sanity writes the get-pip stand-in and

@@ -33,7 +33,6 @@ from ansible_collections.sdd.devops_flow.plugins.module_utils.render.terraform_a
     log_retention,
     plan,
 )
-from ansible_collections.sdd.devops_flow.plugins.module_utils.validators.registry import validate_files
 
 REPO = Path(__file__).resolve().parents[5]
 EXAMPLES = REPO / "examples" / "docs" / "07_REQ"
@@ -124,17 +123,11 @@ def rendered(models: Dict[str, Model]) -> Dict[str, FileSet]:
 
 
 @pytest.fixture(scope="module")
-def validated(rendered: Dict[str, FileSet], tmp_path_factory: pytest.TempPathFactory) -> Dict[str, List[Finding]]:
-    """Each case written to its own folder and run through every validator of its kinds."""
-    by_case: Dict[str, List[Finding]] = {}
-    for case, files in rendered.items():
-        root = tmp_path_factory.mktemp(case)
-        for file in files:
-            path = root / file.path
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(file.content, encoding="utf-8")
-        by_case[case] = validate_files(str(root), {file.path: file.kind for file in files})
-    return by_case
+def validated(
+    rendered: Dict[str, FileSet], tmp_path_factory: pytest.TempPathFactory, validate_cases: Any
+) -> Dict[str, List[Finding]]:
+    """Each case written to its own folder; every validator of its kinds runs once over all of them."""
+    return validate_cases(tmp_path_factory.mktemp("aws"), rendered)
 
 
 # --------------------------------------------------------------------------- helpers

@@ -46,16 +46,18 @@ def _write(files: FileSet, root: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Dict[str, Any]]:
+def rendered(tmp_path_factory: pytest.TempPathFactory, validate_cases: Any) -> Dict[str, Dict[str, Any]]:
+    """Every case rendered (with headers, as the writer gets it), written, and validated in one run."""
+    base = tmp_path_factory.mktemp("azure")
     out: Dict[str, Dict[str, Any]] = {}
     for name, req in CASES.items():
         model = load_model(req=str(req), cloud="azure")
         files = terraform_azure.render(model, "azure").finalize("generate infra", "test", ("doc.md",), model.req_id)
-        root = tmp_path_factory.mktemp("azure-%s" % name)
-        _write(files, root)
-        findings = validate_files(str(root), {f.path: f.kind for f in files})
         parsed = {f.path: _load(f.content) for f in files}
-        out[name] = {"model": model, "files": files, "findings": findings, "parsed": parsed}
+        out[name] = {"model": model, "files": files, "parsed": parsed}
+    findings = validate_cases(base, {name: case["files"] for name, case in out.items()})
+    for name, case in out.items():
+        case["findings"] = findings[name]
     return out
 
 

@@ -48,17 +48,18 @@ def _write(files: FileSet, root: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Dict[str, Any]]:
-    """Every case rendered (with headers, as the writer gets it), written and validated once."""
+def rendered(tmp_path_factory: pytest.TempPathFactory, validate_cases: Any) -> Dict[str, Dict[str, Any]]:
+    """Every case rendered (with headers, as the writer gets it), written, and validated in one run."""
+    base = tmp_path_factory.mktemp("gcp")
     out: Dict[str, Dict[str, Any]] = {}
     for name, req in CASES.items():
         model = load_model(req=str(req), cloud="gcp")
         files = terraform_gcp.render(model, "gcp").finalize("generate infra", "test", ("doc.md",), model.req_id)
-        root = tmp_path_factory.mktemp("gcp-%s" % name)
-        _write(files, root)
-        findings = validate_files(str(root), {f.path: f.kind for f in files})
         parsed = {f.path: _load(f.content) for f in files}
-        out[name] = {"model": model, "files": files, "findings": findings, "parsed": parsed, "root": root}
+        out[name] = {"model": model, "files": files, "parsed": parsed, "root": base / name}
+    findings = validate_cases(base, {name: case["files"] for name, case in out.items()})
+    for name, case in out.items():
+        case["findings"] = findings[name]
     return out
 
 
