@@ -26,13 +26,9 @@ Run it with ``PYTHONPATH=.build/collections .venv/bin/pytest tests/integration/t
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
@@ -40,6 +36,7 @@ import boto3
 import hcl2
 import pytest
 from conftest import ansible_env
+from motoserver import AWS_ENV, moto_server
 
 from ansible_collections.sdd.devops_flow.plugins.module_utils.generate import Options, render
 from ansible_collections.sdd.devops_flow.plugins.module_utils.loader import load_model
@@ -54,61 +51,13 @@ REGION = "us-east-1"
 BUDGET_SECONDS = 240
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _moto_server() -> str:
-    beside = os.path.join(os.path.dirname(sys.executable), "moto_server")
-    if os.path.isfile(beside) and os.access(beside, os.X_OK):
-        return beside
-    found = shutil.which("moto_server")
-    if not found:
-        pytest.fail("moto_server is not installed: pip install 'moto[server]' (requirements-dev.txt)")
-    return found
-
-
-AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
-
-
 @pytest.fixture(scope="module")
 def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``http://127.0.0.1:<port>``: a moto server started for this module and stopped after it."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("moto") / "moto.log"
-    env = dict(os.environ)
-    env.update(AWS_ENV)
-    env["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"  # no AMI is needed: a faster first EC2 call
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [_moto_server(), "-H", "127.0.0.1", "-p", str(port)], stdout=out, stderr=subprocess.STDOUT, env=env
-        )
-    url = "http://127.0.0.1:%d" % port
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/moto-api/", timeout=2):  # noqa: S310 - loopback URL
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("moto_server did not start: %s" % log.read_text(errors="replace")[-2000:])
-                time.sleep(0.2)
+    # no AMI is needed: a faster first EC2 call
+    extra = {"MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}
+    with moto_server(tmp_path_factory.mktemp("moto"), extra, timeout=30) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 # --------------------------------------------------------------------------- the generated Terraform

@@ -28,6 +28,11 @@ APP = REPO / "examples" / "app"
 SERVICE = "order-intake-api"
 BIN = Path(sys.executable).parent
 PORTS = {"blue": 8080, "green": 8081}
+#: The clients of the tests: four keep-alive connections with a 10 ms pause between requests
+#: (a few hundred requests per second). Enough to see a dropped request or both releases
+#: answering; unpaced load would take the cores the playbook under test needs. Full load is
+#: benchmarks/deploy.py's.
+CLIENTS = {"connections": 4, "pause": 0.01}
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +121,9 @@ def play(site, playbook, *extra, check=False, version=None, artifact=True):
     start = time.monotonic()
     proc = subprocess.run(argv, capture_output=True, text=True, env=ansible_env(site["tmp"]), check=False, timeout=900)
     proc.seconds = time.monotonic() - start
+    # every run's output is kept beside the bed's files, for a look after the test
+    site["runs"] = site.get("runs", 0) + 1
+    (site["tmp"] / ("run-%02d.log" % site["runs"])).write_text(proc.stdout + proc.stderr, encoding="utf-8")
     return proc
 
 
@@ -177,7 +185,7 @@ def test_first_release(site):
 
 
 def test_blue_green_has_no_failed_request_and_switches_in_under_a_second(site):
-    with Load(*site["lb"]) as load:
+    with Load(*site["lb"], **CLIENTS) as load:
         time.sleep(1)
         proc = play(site, PLAYBOOK, version="2.0.0")
         time.sleep(1)
@@ -209,7 +217,7 @@ def test_check_mode_changes_nothing(site):
 
 
 def test_rollback_is_fast_and_drops_nothing(site):
-    with Load(*site["lb"]) as load:
+    with Load(*site["lb"], **CLIENTS) as load:
         time.sleep(1)
         proc = play(site, ROLLBACK)
         time.sleep(1)
@@ -227,7 +235,7 @@ def test_rollback_is_fast_and_drops_nothing(site):
 
 def test_canary_of_a_bad_release_aborts_at_the_first_step(site):
     live_before = state(site)["live"]
-    with Load(*site["lb"]) as load:
+    with Load(*site["lb"], **CLIENTS) as load:
         time.sleep(2)
         proc = play(
             site,
@@ -256,7 +264,7 @@ def test_canary_of_a_bad_release_aborts_at_the_first_step(site):
 
 
 def test_rolling_has_no_failed_request(site):
-    with Load(*site["lb"]) as load:
+    with Load(*site["lb"], **CLIENTS) as load:
         time.sleep(1)
         proc = play(site, PLAYBOOK, "deploy_strategy=rolling", version="3.0.0")
         time.sleep(1)
@@ -289,7 +297,7 @@ def test_a_host_that_dies_stops_the_rollout_and_traffic_stays_on_healthy_hosts(s
 
     watcher = threading.Thread(target=kill_app2_when_app1_is_updated, daemon=True)
     watcher.start()
-    with Load(*site["lb"]) as load:
+    with Load(*site["lb"], **CLIENTS) as load:
         proc = play(site, PLAYBOOK, "deploy_strategy=rolling", version="4.0.0")
         stopped.set()
         watcher.join(10)

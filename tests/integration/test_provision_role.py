@@ -40,14 +40,11 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
 import time
 import traceback
-import urllib.request
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
@@ -55,6 +52,7 @@ import boto3
 import pytest
 import yaml
 from conftest import ansible_env
+from motoserver import moto_server
 
 REPO = Path(__file__).resolve().parents[2]
 REQ = REPO / "examples" / "docs" / "07_REQ" / "REQ-14_order_intake_api.md"
@@ -89,52 +87,6 @@ TF_TARGETS = [
 
 #: Seconds a playbook run may take before the test gives up on it.
 RUN_TIMEOUT = 900
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _moto_server() -> str:
-    beside = os.path.join(os.path.dirname(sys.executable), "moto_server")
-    if os.path.isfile(beside) and os.access(beside, os.X_OK):
-        return beside
-    found = shutil.which("moto_server")
-    if not found:
-        pytest.fail("moto_server is not installed: pip install 'moto[server]' (requirements-dev.txt)")
-    return found
-
-
-@contextmanager
-def moto(folder: Path) -> Iterator[str]:
-    """``http://127.0.0.1:<port>`` of a moto server started for the block and stopped after it."""
-    port = _free_port()
-    log = folder / ("moto-%d.log" % port)
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [_moto_server(), "-H", "127.0.0.1", "-p", str(port)], stdout=out, stderr=subprocess.STDOUT
-        )
-    url = "http://127.0.0.1:%d" % port
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/moto-api/", timeout=2):  # noqa: S310 - loopback URL
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("moto_server did not start: %s" % log.read_text(errors="replace")[-2000:])
-                time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 def aws(url: str, service: str) -> Any:
@@ -237,11 +189,11 @@ class Background(threading.Thread):
         try:
             folder = self.folder / "ansible-check"
             folder.mkdir()
-            with moto(folder) as url:
+            with moto_server(folder) as url:
                 self.runs["ansible-check"] = provision(folder, _ansible_settings(url, folder), "check", check=True)
                 self.after_check = _inventory(url)
             self.checked.set()
-            with moto(self.folder) as url:
+            with moto_server(self.folder) as url:
                 self._flow(url)
         except BaseException:
             self.error = traceback.format_exc()
@@ -466,7 +418,7 @@ def _assert_provisioned(url: str, outputs: Dict[str, Any]) -> str:
 
 def test_ansible_engine_create_again_and_remove(background: Background, tmp_path: Path) -> None:
     started = time.monotonic()
-    with moto(tmp_path) as url:
+    with moto_server(tmp_path) as url:
         settings = _ansible_settings(url, tmp_path)
 
         first = provision(tmp_path, settings, "create")
