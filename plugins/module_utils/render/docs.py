@@ -26,6 +26,7 @@ a code span or a Liquid / Go template action.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import re
 import shlex
@@ -239,9 +240,11 @@ def _related(a: str, b: str) -> bool:
     return a == b or a.startswith((b + ".", b + "[")) or b.startswith((a + ".", a + "["))
 
 
-def _lineage(path: str) -> List[str]:
-    """The field path and every path that contains it (``a``, ``a.b``, ``a.b[0]``, ...)."""
-    return [path[:i] for i, char in enumerate(path) if char in ".["] + [path]
+@functools.lru_cache(maxsize=8192)
+def _lineage(path: str) -> Tuple[str, ...]:
+    """The field path and every path that contains it (``a``, ``a.b``, ``a.b[0]``, ...); the same
+    paths are asked for once per generated file, hence the cache."""
+    return tuple(path[:i] for i, char in enumerate(path) if char in ".[") + (path,)
 
 
 class _FileIndex:
@@ -933,13 +936,16 @@ def traceability(
         out.append("Every row produced at least one file.")
     out += ["", "## Generated files", ""]
     file_rows = []
+    # (target, path) -> locations of the rows that produced the file, in row order
+    traced_by: Dict[Tuple[str, str], List[str]] = {}
+    for row in rows:
+        for key in dict.fromkeys((t, f.path) for t, f in row.files):
+            traced_by.setdefault(key, []).append(location(row.source))
     for result in results:
         if result.files is None:
             continue
         for file in result.files:
-            traced = [
-                location(r.source) for r in rows if any(t == result.name and f.path == file.path for t, f in r.files)
-            ]
+            traced = traced_by.get((result.name, file.path), [])
             file_rows.append(
                 [
                     md(result.name),
