@@ -19,14 +19,9 @@ alarms exist.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
@@ -34,6 +29,7 @@ from typing import Any, Dict, Iterator, List, Optional
 import pytest
 import testbed
 from conftest import REPO, ansible_env
+from motoserver import moto_server
 
 from ansible_collections.sdd.devops_flow.plugins.module_utils.generate import document_names, version
 from ansible_collections.sdd.devops_flow.plugins.module_utils.loader import load_model
@@ -152,45 +148,12 @@ def test_configure_instances_check_mode_passes_on_empty_hosts(runs: Runs) -> Non
 # --------------------------------------------------------------------------- AWS checks against moto
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
     """A moto server for this module, and the REQ-14 playbooks generated for it."""
-    program = BIN / "moto_server"
-    if not program.exists():
-        found = shutil.which("moto_server")
-        if not found:
-            pytest.fail("moto_server is not installed: pip install 'moto[server]' (requirements-dev.txt)")
-        program = Path(found)
     tmp = tmp_path_factory.mktemp("playbooks-moto")
-    port = _free_port()
-    url = "http://127.0.0.1:%d" % port
-    env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
-    with open(tmp / "moto.log", "w") as log:
-        proc = subprocess.Popen([str(program), "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log, env=env)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/moto-api/", timeout=2):  # noqa: S310 - loopback URL
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("moto_server did not start: %s" % (tmp / "moto.log").read_text()[-2000:])
-                time.sleep(0.2)
+    with moto_server(tmp, timeout=30) as url:
         yield {"url": url, "tmp": tmp, "folder": _generate(EXAMPLES / "REQ-14_order_intake_api.md", tmp / "req14")}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 def _aws_env(moto: Dict[str, Any]) -> Dict[str, str]:
