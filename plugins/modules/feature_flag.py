@@ -95,28 +95,16 @@ previous:
 import datetime
 import json
 import os
-import tempfile
 from typing import Any, Dict
 
 from ansible.module_utils.basic import AnsibleModule
 
-
-def _load(module: AnsibleModule, path: str) -> Dict[str, Any]:
-    if not os.path.exists(path):
-        return {}
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-        data = json.loads(text) if text.strip() else {}
-    except (OSError, ValueError) as exc:
-        module.fail_json(msg="cannot read the flag file %s: %s; expected a JSON object" % (path, exc))
-    if not isinstance(data, dict):
-        module.fail_json(msg="the flag file %s holds %s; expected a JSON object" % (path, type(data).__name__))
-    return data
-
-
-def _text(flags: Dict[str, Any]) -> str:
-    return json.dumps(flags, indent=2, sort_keys=True) + "\n"
+from ansible_collections.sdd.devops_flow.plugins.module_utils.jsonfile import (
+    JsonFileError,
+    dump,
+    read_object,
+    write_atomic,
+)
 
 
 def main() -> None:
@@ -134,7 +122,10 @@ def main() -> None:
         supports_check_mode=True,
     )
     path, name, state = module.params["path"], module.params["name"], module.params["state"]
-    flags = _load(module, path)
+    try:
+        flags = read_object(path, "flag file") or {}
+    except JsonFileError as exc:
+        module.fail_json(msg=str(exc))
     previous = flags.get(name)
     wanted = dict(flags)
     if state == "absent":
@@ -146,7 +137,7 @@ def main() -> None:
         wanted[name] = value
     else:
         wanted[name] = state == "enabled"
-    before, after = _text(flags), _text(wanted)
+    before, after = dump(flags), dump(wanted)
     changed = before != after or not os.path.exists(path)
     result: Dict[str, Any] = {"changed": changed, "flags": wanted, "previous": previous}
     if module._diff:
@@ -160,14 +151,10 @@ def main() -> None:
         folder = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(folder):
             module.fail_json(msg="the folder of the flag file %s does not exist" % path)
-        mode = int(module.params["mode"], 8)
-        if os.path.exists(path):
-            mode = os.stat(path).st_mode & 0o7777
-        fd, tmp = tempfile.mkstemp(prefix=".flags-", dir=folder)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(after)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        try:
+            write_atomic(path, after, int(module.params["mode"], 8))
+        except (JsonFileError, ValueError) as exc:
+            module.fail_json(msg=str(exc))
         if module.params["log"]:
             entry = {
                 "time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
