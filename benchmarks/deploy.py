@@ -10,8 +10,10 @@ balancer, runs in turn:
     release (aborted by the analysis), rolling 3.0.0 -> 4.0.0
 
 and records per run: requests, failed requests, p50/p99 latency, requests per second, the
-wall time of the playbook (deploy time) and the switch time seen by clients (the seconds
-during which both releases answered). Prints a Markdown table for docs/benchmarks.md.
+wall time of the playbook (deploy time), when the traffic had moved (seconds from the start of
+the playbook to the last answer of the old release: for a rollback, the time to restore) and
+the switch time seen by clients (the seconds during which both releases answered). Prints a
+Markdown table for docs/benchmarks.md.
 
 Needs root (network namespaces) and the packages of tests/system-packages.txt:
 
@@ -53,7 +55,11 @@ def play(site: Dict[str, Any], playbook: str, extra: Sequence[str], version: str
     if version:
         argv += ["-e", "deploy_version=%s" % version]
         argv += ["-e", "deploy_artifact=%s" % (site["releases"] / ("demo-app-%s.tar.gz" % version))]
-    return subprocess.run(argv, capture_output=True, text=True, env=ansible_env(site["tmp"]), check=False, timeout=1800)
+    env = ansible_env(site["tmp"])
+    # as users run it: Python caches the compiled plugins (an environment that forbids this
+    # recompiles the collection's plugins on every start)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return subprocess.run(argv, capture_output=True, text=True, env=env, check=False, timeout=1800)
 
 
 def measured(
@@ -76,8 +82,18 @@ def measured(
         "rps": stats["rps"],
         "deploy_s": round(seconds, 1),
         "switch_s": round(load.overlap(old, new), 3) if old != new else 0.0,
+        "moved_s": _moved(load, old, new, start),
         "tail": proc.stdout[-3000:] if proc.returncode else "",
     }
+
+
+def _moved(load: Load, old: str, new: str, start: float) -> str:
+    """Seconds from the start of the playbook to the last answer of the old release, when all
+    traffic had moved to the new one ("-" when it did not move: an aborted canary, a failed run)."""
+    last_old, last_new = load.last_answer(old), load.last_answer(new)
+    if old == new or last_old is None or last_new is None or last_new < last_old:
+        return "-"
+    return "%.1f" % max(0.0, last_old - start)
 
 
 def main(argv: List[str] | None = None) -> int:
@@ -130,12 +146,12 @@ def main(argv: List[str] | None = None) -> int:
             finally:
                 prometheus.terminate()
                 prometheus.wait(10)
-    print("| Run | Playbook ok | Requests | Failed | p50 ms | p99 ms | req/s | Deploy s | Switch s |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| Run | Playbook ok | Requests | Failed | p50 ms | p99 ms | req/s | Playbook s | Moved at s | Switch s |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for row in results:
         print(
             "| %(run)s | %(ok)s | %(requests)d | %(failed)d | %(p50_ms).1f | %(p99_ms).1f | %(rps).0f "
-            "| %(deploy_s).1f | %(switch_s).3f |" % row
+            "| %(deploy_s).1f | %(moved_s)s | %(switch_s).3f |" % row
         )
     for row in results:
         if row["tail"] and "bad" not in row["run"]:

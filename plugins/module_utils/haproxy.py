@@ -34,6 +34,7 @@ class ServerState:
     weight: int
     sessions: int = 0
     status: str = ""  # UP / DOWN / MAINT / DRAIN / no check
+    address: str = ""  # host:port the load balancer sends this server's traffic to
 
     def to_dict(self) -> Dict[str, object]:
         return {"state": self.state, "weight": self.weight, "sessions": self.sessions, "status": self.status}
@@ -88,7 +89,9 @@ class RuntimeApi:
                 continue
             admin = int(fields[6])
             state = "maint" if admin & _MAINT_BITS else ("drain" if admin & _DRAIN_BITS else "ready")
-            result[fields[3]] = ServerState(fields[3], state, int(fields[7]))
+            # srv_addr is the fifth field, srv_port the nineteenth (HAProxy 1.8 and later)
+            address = "%s:%s" % (fields[4], fields[18]) if len(fields) > 18 else ""
+            result[fields[3]] = ServerState(fields[3], state, int(fields[7]), address=address)
         stats = self.command("show stat")
         header: List[str] = []
         for line in stats.splitlines():

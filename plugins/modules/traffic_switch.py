@@ -67,6 +67,21 @@ options:
       - The nginx program.
     type: path
     default: /usr/sbin/nginx
+  ready_path:
+    description:
+      - A readiness guard. Before any change, every server of O(servers) that carries traffic after the change
+        (state V(ready), weight above 0) must answer an HTTP C(GET) of this path with status 200, asked from the
+        load balancer host at the server's address (HAProxy's C(srv_addr:srv_port), or the V(address) given for
+        nginx).
+      - When a server does not answer in time, nothing is changed and the task fails with the servers in
+        RV(not_ready), so a playbook can start them and try again. In check mode the servers are asked too.
+      - Without it, traffic moves without asking the servers (HAProxy's own health checks still apply).
+    type: str
+  ready_timeout:
+    description:
+      - Seconds each server of O(ready_path) has to answer. The servers are asked at the same time.
+    type: float
+    default: 2
 attributes:
   check_mode:
     support: full
@@ -79,6 +94,7 @@ notes:
     O(lb=nginx), V(address) (C(host:port)).
 seealso:
   - module: sdd.devops_flow.canary_analysis
+  - module: sdd.devops_flow.feature_flag
 """
 
 EXAMPLES = r"""
@@ -104,6 +120,17 @@ EXAMPLES = r"""
   sdd.devops_flow.traffic_switch:
     backend: orders
   register: lb_state
+
+- name: Roll back to blue in one step, only when every blue server is ready
+  sdd.devops_flow.traffic_switch:
+    backend: orders
+    servers:
+      app1_blue: {weight: 100, state: ready}
+      app1_green: {state: drain}
+    ready_path: /health/ready
+    ready_timeout: 2
+  register: rollback
+  failed_when: rollback is failed and rollback.not_ready is not defined
 
 - name: nginx upstream weights
   sdd.devops_flow.traffic_switch:
@@ -136,12 +163,19 @@ switch_seconds:
   returned: changed
   type: float
   sample: 0.002
+not_ready:
+  description: The servers that did not pass the readiness guard of O(ready_path), each with the reason.
+  returned: when O(ready_path) is set and a server was not ready (the task failed and changed nothing)
+  type: dict
+  sample: {"app1_blue": "10.0.0.11:8080: connection refused"}
 """
 
+import http.client
 import os
 import re
+import threading
 import time
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -190,6 +224,77 @@ def _changes(current: Dict[str, Dict[str, Any]], wanted: Dict[str, Dict[str, Any
     return changes
 
 
+def probe(address: str, path: str, timeout: float) -> Optional[str]:
+    """None when ``GET path`` on ``host:port`` answers 200 in time, else the reason."""
+    host, _sep, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        return "%s: not a host:port address" % address
+    conn = http.client.HTTPConnection(host.strip("[]"), int(port), timeout=timeout)
+    try:
+        conn.request("GET", path, headers={"Connection": "close"})
+        status = conn.getresponse().status
+    except (OSError, http.client.HTTPException) as exc:
+        return "%s: %s" % (address, str(exc) or type(exc).__name__)
+    finally:
+        conn.close()
+    return None if status == 200 else "%s: HTTP %d on %s" % (address, status, path)
+
+
+def not_ready(targets: Dict[str, str], path: str, timeout: float) -> Dict[str, str]:
+    """Asks every server (name -> address) at once; returns name -> reason for those not ready."""
+    reasons: Dict[str, str] = {}
+    lock = threading.Lock()
+
+    def ask(name: str, address: str) -> None:
+        reason = probe(address, path, timeout) if address else "no address known"
+        if reason:
+            with lock:
+                reasons[name] = reason
+
+    threads = {
+        name: threading.Thread(target=ask, args=(name, address), daemon=True) for name, address in targets.items()
+    }
+    for thread in threads.values():
+        thread.start()
+    deadline = time.monotonic() + timeout + 1
+    for name, thread in sorted(threads.items()):
+        thread.join(max(0.0, deadline - time.monotonic()))
+        if thread.is_alive():
+            # the socket timeout does not bound everything (name resolution, for one)
+            with lock:
+                reasons.setdefault(name, "%s: no answer in %ss" % (targets[name], timeout))
+    return reasons
+
+
+def guard(
+    module: AnsibleModule,
+    wanted: Dict[str, Dict[str, Any]],
+    after: Dict[str, Dict[str, Any]],
+    addresses: Dict[str, str],
+    before: Dict[str, Any],
+) -> None:
+    """Fails without a change when a server that carries traffic after the change is not ready."""
+    path = module.params["ready_path"]
+    if not path:
+        return
+    if not path.startswith("/"):
+        module.fail_json(msg="ready_path must start with /, got %r" % path)
+    targets = {
+        name: addresses.get(name, "")
+        for name in wanted
+        if after.get(name, {}).get("state") == "ready" and int(after.get(name, {}).get("weight") or 0) > 0
+    }
+    reasons = not_ready(targets, path, float(module.params["ready_timeout"]))
+    if reasons:
+        module.fail_json(
+            msg="not ready, traffic not moved: %s" % "; ".join("%s (%s)" % kv for kv in sorted(reasons.items())),
+            not_ready=reasons,
+            before=before,
+            after=before,
+            changed=False,
+        )
+
+
 def run_haproxy(module: AnsibleModule, wanted: Dict[str, Dict[str, Any]]) -> Dict[str, Any]:
     api = RuntimeApi(module.params["socket"])
     backend = module.params["backend"]
@@ -220,6 +325,8 @@ def run_haproxy(module: AnsibleModule, wanted: Dict[str, Dict[str, Any]]) -> Dic
     after = {name: dict(state) for name, state in before.items()}
     for name, delta in changes.items():
         after[name].update(delta)
+    if changes:
+        guard(module, wanted, after, {name: s.address for name, s in servers.items()}, before)
     result: Dict[str, Any] = {"changed": bool(changes), "before": before, "after": after}
     if changes and not module.check_mode:
         start = time.monotonic()
@@ -309,6 +416,8 @@ def run_nginx(module: AnsibleModule, wanted: Dict[str, Dict[str, Any]]) -> Dict[
     if os.path.exists(path):
         with open(path, encoding="utf-8") as handle:
             old_text = handle.read()
+    if text != old_text:
+        guard(module, wanted, after, {name: str(entry.get("address", "")) for name, entry in after.items()}, before)
     result: Dict[str, Any] = {"changed": text != old_text, "before": before, "after": after}
     if not result["changed"] or module.check_mode:
         return result
@@ -357,6 +466,8 @@ def main() -> None:
             "nginx_upstream_file": {"type": "path"},
             "nginx_config": {"type": "path", "default": "/etc/nginx/nginx.conf"},
             "nginx_binary": {"type": "path", "default": "/usr/sbin/nginx"},
+            "ready_path": {"type": "str"},
+            "ready_timeout": {"type": "float", "default": 2},
         },
         supports_check_mode=True,
     )

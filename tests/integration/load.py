@@ -105,6 +105,13 @@ class Load:
                 return 0.0
             return max(0.0, self.seen[old][1] - self.seen[new][0])
 
+    def last_answer(self, version: str) -> Optional[float]:
+        """time.monotonic() of the last request the release answered (None when it answered none):
+        once traffic has moved away from a release, when it moved."""
+        with self._lock:
+            window = self.seen.get(version)
+            return None if window is None else self.started + window[1]
+
     def stats(self) -> Dict[str, object]:
         with self._lock:
             ordered = sorted(self.latencies)

@@ -3,8 +3,9 @@
 One test bed for the module: a load balancer and three application hosts (network
 namespaces with sshd), Prometheus scraping both colours of every host, and the demo
 app's releases. The tests run in order, each starting from what the previous left:
-blue-green v1 -> v2, idempotence and check mode, rollback, a canary of a bad release,
-rolling v2 -> v3, and a host that dies during a rolling deployment.
+blue-green v1 -> v2, idempotence and check mode, rollback (and forward again with one host's
+colour stopped), a canary of a bad release, rolling v2 -> v3, and a host that dies during a
+rolling deployment.
 """
 
 from __future__ import annotations
@@ -216,21 +217,37 @@ def test_check_mode_changes_nothing(site):
     assert site["bed"].ssh("app1", "test -e /opt/%s/releases/3.0.0" % SERVICE, check=False).returncode != 0
 
 
-def test_rollback_is_fast_and_drops_nothing(site):
+def rollback_under_load(site):
+    """Runs the rollback playbook while the clients are busy; returns it, the load and its stats."""
     with Load(*site["lb"], **CLIENTS) as load:
         time.sleep(1)
         proc = play(site, ROLLBACK)
         time.sleep(1)
-    stats = load.stats()
     assert proc.returncode == 0, proc.stdout[-5000:]
+    return proc, load, load.stats()
+
+
+def test_rollback_is_fast_and_drops_nothing(site):
+    proc, load, stats = rollback_under_load(site)
     assert stats["failed"] == 0, stats
     assert set(live_versions(site).values()) == {"1.0.0"}
-    # the switch seen by clients: both releases answered for less than a second (the playbook's
-    # wall time, mostly Ansible's own, is measured by benchmarks/deploy.py)
+    # the fast path: the previous colour answered its readiness path, so the traffic moved in one call
+    # on the load balancer and no service was touched (the time it takes is benchmarks/deploy.py's)
+    assert "not ready, traffic not moved" not in proc.stdout
+    assert "Restart the program" not in proc.stdout and "Is systemd running" not in proc.stdout
+    # the switch seen by clients: both releases answered for less than a second
     assert load.overlap("2.0.0", "1.0.0") < 1.0
-    # and forward again to 2.0.0 for the next tests
-    assert play(site, ROLLBACK).returncode == 0
+
+
+def test_rollback_starts_a_stopped_previous_colour_first(site):
+    previous = state(site)["previous"]
+    site["bed"].ssh("app2", "supervisorctl stop %s-%s" % (SERVICE, previous))
+    proc, _load, stats = rollback_under_load(site)
+    # the readiness guard saw it, nothing moved until the colour ran again on every host
+    assert "not ready, traffic not moved: app2_%s" % previous in proc.stdout
+    assert stats["failed"] == 0, stats
     assert set(live_versions(site).values()) == {"2.0.0"}
+    assert state(site)["live"] == previous
 
 
 def test_canary_of_a_bad_release_aborts_at_the_first_step(site):

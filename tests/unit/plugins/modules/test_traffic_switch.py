@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import json
+import http.server
 import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.sdd.devops_flow.plugins.module_utils.haproxy import RuntimeApi
 from ansible_collections.sdd.devops_flow.plugins.modules import traffic_switch
+
+MODULE = traffic_switch
 
 
 def free_port():
@@ -55,42 +58,35 @@ backend app
     os.kill(pid, 15)
 
 
-def run(args, capsys, check=False, diff=False):
-    args = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
-    with patch_module_args(args), pytest.raises(SystemExit) as exc:
-        traffic_switch.main()
-    return exc.value.code, json.loads(capsys.readouterr().out)
-
-
-def test_read_only(haproxy, capsys):
-    code, result = run({"backend": "app", "socket": haproxy}, capsys)
+def test_read_only(haproxy, run):
+    code, result = run({"backend": "app", "socket": haproxy})
     assert code == 0 and not result["changed"]
     assert result["before"]["app1_blue"]["weight"] == 100 and result["before"]["app1_green"]["weight"] == 0
     assert result["before"]["app1_blue"]["state"] == "ready"
 
 
-def test_switch_is_applied_once_then_idempotent(haproxy, capsys):
+def test_switch_is_applied_once_then_idempotent(haproxy, run):
     servers = {"app1_green": {"weight": 100, "state": "ready"}, "app1_blue": {"state": "drain"}}
-    code, result = run({"backend": "app", "socket": haproxy, "servers": servers}, capsys, diff=True)
+    code, result = run({"backend": "app", "socket": haproxy, "servers": servers}, diff=True)
     assert code == 0 and result["changed"]
     assert result["after"]["app1_green"]["weight"] == 100
     assert result["after"]["app1_blue"]["state"] == "drain"
     assert "app1_blue: state=ready" in result["diff"]["before"]
     assert "app1_blue: state=drain" in result["diff"]["after"]
     assert result["switch_seconds"] < 1
-    code, again = run({"backend": "app", "socket": haproxy, "servers": servers}, capsys)
+    code, again = run({"backend": "app", "socket": haproxy, "servers": servers})
     assert code == 0 and not again["changed"]
 
 
-def test_check_mode_changes_nothing(haproxy, capsys):
+def test_check_mode_changes_nothing(haproxy, run):
     servers = {"app1_green": {"weight": 5}}
-    code, result = run({"backend": "app", "socket": haproxy, "servers": servers}, capsys, check=True)
+    code, result = run({"backend": "app", "socket": haproxy, "servers": servers}, check=True)
     assert code == 0 and result["changed"] and result["after"]["app1_green"]["weight"] == 5
-    code, now = run({"backend": "app", "socket": haproxy}, capsys)
+    code, now = run({"backend": "app", "socket": haproxy})
     assert now["before"]["app1_green"]["weight"] == 0
 
 
-def test_wait_drained_with_no_sessions(haproxy, capsys):
+def test_wait_drained_with_no_sessions(haproxy, run):
     code, result = run(
         {
             "backend": "app",
@@ -99,7 +95,6 @@ def test_wait_drained_with_no_sessions(haproxy, capsys):
             "wait_drained": True,
             "drain_timeout": 2,
         },
-        capsys,
     )
     assert code == 0 and result["remaining_sessions"] == {}
 
@@ -113,13 +108,13 @@ def test_wait_drained_with_no_sessions(haproxy, capsys):
         ({"app1_blue": {"colour": "x"}}, "unknown options colour"),
     ],
 )
-def test_bad_requests_fail_clearly(haproxy, capsys, servers, needle):
-    code, result = run({"backend": "app", "socket": haproxy, "servers": servers}, capsys)
+def test_bad_requests_fail_clearly(haproxy, run, servers, needle):
+    code, result = run({"backend": "app", "socket": haproxy, "servers": servers})
     assert code == 1 and needle in result["msg"]
 
 
-def test_missing_socket(capsys, tmp_path):
-    code, result = run({"backend": "app", "socket": str(tmp_path / "none.sock")}, capsys)
+def test_missing_socket(run, tmp_path):
+    code, result = run({"backend": "app", "socket": str(tmp_path / "none.sock")})
     assert code == 1 and "cannot connect" in result["msg"]
 
 
@@ -149,7 +144,7 @@ http {{
     subprocess.run(["/usr/sbin/nginx", "-c", str(config), "-s", "stop"], capture_output=True, check=False)
 
 
-def test_nginx_weights_validated_and_reloaded(nginx, capsys):
+def test_nginx_weights_validated_and_reloaded(nginx, run):
     config, upstream = nginx
     args = {
         "lb": "nginx",
@@ -158,13 +153,97 @@ def test_nginx_weights_validated_and_reloaded(nginx, capsys):
         "nginx_config": str(config),
         "servers": {"blue": {"address": "127.0.0.1:9", "weight": 9}, "green": {"address": "127.0.0.1:10", "weight": 1}},
     }
-    code, result = run(args, capsys)
+    code, result = run(args)
     assert code == 0 and result["changed"], result
     text = upstream.read_text()
     assert "server 127.0.0.1:9 weight=9; # name=blue" in text and "server 127.0.0.1:10 weight=1; # name=green" in text
-    code, again = run(args, capsys)
+    code, again = run(args)
     assert code == 0 and not again["changed"]
     bad = dict(args, servers={"green": {"address": "127.0.0.1:10;evil", "weight": 1}})
-    code, result = run(bad, capsys)
+    code, result = run(bad)
     assert code == 1 and "invalid address" in result["msg"]
     assert upstream.read_text() == text
+
+
+class _Ready(http.server.BaseHTTPRequestHandler):
+    """Answers 200 on /ready, 503 elsewhere."""
+
+    def do_GET(self):
+        self.send_response(200 if self.path == "/ready" else 503)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def ready_server():
+    """An HTTP server on a free port that answers 200 on /ready; yields a function that binds it to a port."""
+    servers = []
+
+    def start(port):
+        server = http.server.HTTPServer(("127.0.0.1", port), _Ready)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def _address(sock, name):
+    return RuntimeApi(sock).servers("app")[name].address
+
+
+def test_ready_guard_refuses_a_server_that_does_not_answer(haproxy, run):
+    green = _address(haproxy, "app1_green")
+    assert green.startswith("127.0.0.1:")
+    servers = {"app1_green": {"weight": 100, "state": "ready"}, "app1_blue": {"state": "drain"}}
+    args = {"backend": "app", "socket": haproxy, "servers": servers, "ready_path": "/ready", "ready_timeout": 1}
+    for check in (True, False):
+        code, result = run(args, check=check)
+        assert code == 1 and not result["changed"], result
+        assert list(result["not_ready"]) == ["app1_green"] and green in result["not_ready"]["app1_green"]
+        assert "traffic not moved" in result["msg"]
+    # nothing moved
+    code, now = run({"backend": "app", "socket": haproxy})
+    assert now["before"]["app1_green"]["weight"] == 0 and now["before"]["app1_blue"]["state"] == "ready"
+
+
+def test_ready_guard_lets_a_ready_server_take_the_traffic(haproxy, run, ready_server):
+    ready_server(int(_address(haproxy, "app1_green").rsplit(":", 1)[1]))
+    servers = {"app1_green": {"weight": 100, "state": "ready"}, "app1_blue": {"state": "drain"}}
+    args = {"backend": "app", "socket": haproxy, "servers": servers, "ready_path": "/ready"}
+    code, result = run(args)
+    assert code == 0 and result["changed"] and "not_ready" not in result, result
+    assert result["after"]["app1_green"]["weight"] == 100 and result["after"]["app1_blue"]["state"] == "drain"
+    # a server that answers, but not 200, is not ready
+    back = {"app1_green": {"weight": 0, "state": "maint"}, "app1_blue": {"state": "ready"}}
+    run({"backend": "app", "socket": haproxy, "servers": back})
+    code, result = run(dict(args, ready_path="/other"))
+    assert code == 1 and "HTTP 503 on /other" in result["not_ready"]["app1_green"]
+
+
+def test_ready_guard_with_nginx_asks_the_given_address(nginx, run):
+    config, upstream = nginx
+    before = upstream.read_text()
+    args = {
+        "lb": "nginx",
+        "backend": "app",
+        "nginx_upstream_file": str(upstream),
+        "nginx_config": str(config),
+        "servers": {"green": {"address": "127.0.0.1:%d" % free_port(), "weight": 1}},
+        "ready_path": "/ready",
+        "ready_timeout": 1,
+    }
+    code, result = run(args)
+    assert code == 1 and list(result["not_ready"]) == ["green"]
+    assert upstream.read_text() == before
+
+
+def test_ready_path_must_be_a_path(haproxy, run):
+    servers = {"app1_green": {"weight": 1, "state": "ready"}}
+    code, result = run({"backend": "app", "socket": haproxy, "servers": servers, "ready_path": "ready"})
+    assert code == 1 and "must start with /" in result["msg"]
