@@ -19,70 +19,31 @@ action that prints it).
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from typing import Any, List, Optional, Sequence, Tuple
 
-try:
-    import yaml
-
-    _SafeDumper: Any = yaml.SafeDumper
-except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
-    yaml = None  # type: ignore[assignment]
-    _SafeDumper = object
+from . import block_yaml
+from .block_yaml import plain_or_quoted
 
 _PLAIN = re.compile(r"^[A-Za-z0-9/][A-Za-z0-9 _./@(),%+=:-]*$")
-_WORDS = ("y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf", "infinity")
-_SPECIAL = frozenset(["~", *_WORDS, *(w.upper() for w in _WORDS), *(w.capitalize() for w in _WORDS)])
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+#: Lines longer than this are never folded.
+WIDTH = 4096
 
 
-class _Dumper(_SafeDumper):  # type: ignore[misc]
-    """SafeDumper that indents sequences under their key and never uses aliases."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        super().increase_indent(flow, False)
+def _str_style(value: str) -> Optional[str]:
+    return plain_or_quoted(value, _PLAIN, _CONTROL)
 
 
-@functools.lru_cache(maxsize=4096)
-def _reads_back(value: str) -> bool:
-    try:
-        return bool(yaml.safe_load(value) == value)
-    except yaml.YAMLError:
-        return False
-
-
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    if _PLAIN.match(value) and value not in _SPECIAL and not value.endswith(" ") and _reads_back(value):
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value)
-    if "'" not in value and not _CONTROL.search(value):
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="'")
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
-
-
-if yaml is not None:
-    _Dumper.add_representer(str, _represent_str)
+_Dumper, _EMITTER = block_yaml.dumper("MonitoringDumper", WIDTH, _str_style)
 
 
 def dump(data: Any) -> str:
     """One YAML document (keys in insertion order, no aliases, ASCII only)."""
-    return str(
-        yaml.dump(
-            data,
-            Dumper=_Dumper,
-            sort_keys=False,
-            default_flow_style=False,
-            allow_unicode=False,
-            width=4096,
-            indent=2,
-        )
-    )
+    return block_yaml.dump(data, _Dumper, _EMITTER)
 
 
 def one_line(text: str, limit: int = 300) -> str:

@@ -13,56 +13,24 @@ characters.
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import Any, List, Optional, Sequence, Tuple
 
-try:
-    import yaml
-
-    _SafeDumper: Any = yaml.SafeDumper
-except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
-    yaml = None  # type: ignore[assignment]
-    _SafeDumper = object
-
+from . import block_yaml
+from .block_yaml import plain_or_quoted
 from .pipelines_plan import one_line
 
 _PLAIN = re.compile(r"^[A-Za-z/][A-Za-z0-9 _./@(),%+=-]*$")
-_WORDS = ("y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf", "infinity")
-_SPECIAL = frozenset(["~", *_WORDS, *(w.upper() for w in _WORDS), *(w.capitalize() for w in _WORDS)])
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: Lines longer than this are never folded.
+WIDTH = 4096
 
 
-class _Dumper(_SafeDumper):  # type: ignore[misc]
-    """SafeDumper that indents sequences under their key and never uses aliases."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        super().increase_indent(flow, False)
+def _str_style(value: str) -> Optional[str]:
+    return "|" if "\n" in value else plain_or_quoted(value, _PLAIN, _CONTROL)
 
 
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    if "\n" in value:
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
-    if _PLAIN.match(value) and value not in _SPECIAL and not value.endswith(" ") and _reads_back(value):
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value)
-    if "'" not in value and not re.search(r"[\x00-\x1f\x7f-\x9f]", value):
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="'")
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
-
-
-@functools.lru_cache(maxsize=4096)
-def _reads_back(value: str) -> bool:
-    """True when the plain scalar reads back as the same string."""
-    try:
-        return bool(yaml.safe_load(value) == value)
-    except yaml.YAMLError:
-        return False
-
-
-if yaml is not None:
-    _Dumper.add_representer(str, _represent_str)
+_Dumper, _EMITTER = block_yaml.dumper("PipelinesDumper", WIDTH, _str_style)
 
 
 def script(lines: Sequence[str]) -> str:
@@ -72,15 +40,7 @@ def script(lines: Sequence[str]) -> str:
 
 
 def dump(data: Any) -> str:
-    text = yaml.dump(
-        data,
-        Dumper=_Dumper,
-        sort_keys=False,
-        default_flow_style=False,
-        allow_unicode=False,
-        width=4096,
-        indent=2,
-    )
+    text = block_yaml.dump(data, _Dumper, _EMITTER)
     # GitHub's own spelling of the trigger key (YAML 1.1 readers see "on" as true)
     return re.sub(r"^'on':", "on:", text, count=1, flags=re.MULTILINE)
 

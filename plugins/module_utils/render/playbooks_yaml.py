@@ -19,26 +19,22 @@ Comments are single lines without control characters.
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import Any, List, Optional, Sequence, Tuple
 
 from ..errors import UsageError
+from . import block_yaml
+from .block_yaml import SPECIAL_WORDS, Scalar, reads_back
 
 try:
     import yaml
-
-    _SafeDumper: Any = yaml.SafeDumper
 except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
     yaml = None  # type: ignore[assignment]
-    _SafeDumper = object
 
 #: Strings written without quotes: they start with a letter or "/", hold only
 #: these characters, are none of the YAML 1.1 / 1.2 special words and read back
 #: as the same string.
 _PLAIN = re.compile(r"^[A-Za-z/][A-Za-z0-9 _./@(),+=-]*$")
-_SPECIAL_BASE = ("y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf", "infinity")
-_SPECIAL_WORDS = frozenset(w for base in _SPECIAL_BASE for w in (base, base.upper(), base.capitalize()))
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 #: Jinja's delimiters, broken apart in display names.
 _DELIMITERS = re.compile(r"(\{)(?=[{%#])|([}%#])(?=\})")
@@ -55,44 +51,24 @@ class Unsafe(str):
     never evaluates it as a template."""
 
 
-class _Dumper(_SafeDumper):  # type: ignore[misc]
-    """SafeDumper with deterministic, conservative scalar styles, sequences indented
-    under their key (the style of Ansible's own examples) and no aliases."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        super().increase_indent(flow, False)
-
-
-@functools.lru_cache(maxsize=4096)
-def _reads_back(value: str) -> bool:
-    """True when the plain scalar reads back as the same string (the same names recur)."""
-    try:
-        return bool(yaml.safe_load(value) == value)
-    except yaml.YAMLError:
-        return False
-
-
-def _represent_str(dumper: Any, value: str) -> Any:
-    plain = _PLAIN.match(value) and value not in _SPECIAL_WORDS and not value.endswith(" ") and "  " not in value
-    if plain and _reads_back(value):
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value)
+def _str_style(value: str) -> Optional[str]:
+    plain = _PLAIN.match(value) and value not in SPECIAL_WORDS and not value.endswith(" ") and "  " not in value
+    if plain and reads_back(value):
+        return None
     if len(value) > FOLD and "\n" not in value:
         # a folded block (">-"), as Ansible's own long expressions are written; PyYAML falls
         # back to double quotes when the text cannot be folded exactly
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=">")
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
+        return ">"
+    return '"'
 
 
-def _represent_unsafe(dumper: Any, value: Unsafe) -> Any:
-    return dumper.represent_scalar("!unsafe", str(value), style='"')
+def _unsafe_scalar(value: Unsafe) -> Scalar:
+    return "!unsafe", str(value), '"'
 
 
-if yaml is not None:
-    _Dumper.add_representer(str, _represent_str)
-    _Dumper.add_representer(Unsafe, _represent_unsafe)
+#: Deterministic, conservative scalar styles, sequences indented under their key
+#: (the style of Ansible's own examples), no aliases.
+_Dumper, _EMITTER = block_yaml.dumper("PlaybooksDumper", WIDTH, _str_style, {Unsafe: _unsafe_scalar})
 
 
 def one_line(text: str) -> str:
@@ -148,17 +124,7 @@ def _need_yaml() -> None:
 
 def _dump(value: Any) -> str:
     _need_yaml()
-    return str(
-        yaml.dump(
-            value,
-            Dumper=_Dumper,
-            sort_keys=False,
-            default_flow_style=False,
-            allow_unicode=False,
-            width=WIDTH,
-            indent=2,
-        )
-    )
+    return block_yaml.dump(value, _Dumper, _EMITTER)
 
 
 def _notes(notes: Sequence[Optional[str]]) -> str:
