@@ -30,7 +30,7 @@ import functools
 import os
 import re
 import shlex
-from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from ..errors import UsageError
 from ..fileset import FileSet, GeneratedFile
@@ -249,8 +249,8 @@ def _lineage(path: str) -> Tuple[str, ...]:
 
 class _FileIndex:
     """One generated file's fields and source comments, indexed once for ``trace``:
-    ``relates(paths)`` is ``any(_related(f, p) for f in fields for p in paths)`` and
-    ``resources(marker)`` is ``_resources(file, marker)``, without the quadratic scans."""
+    ``fields`` and the paths they are in (``contained``) for ``_TreeIndex``, and
+    ``resources(marker)``, which is ``_resources(file, marker)`` without the quadratic scans."""
 
     _MARKER = re.compile(r"\(([^()\s]+)\)")
 
@@ -260,9 +260,6 @@ class _FileIndex:
         self.contained = frozenset(p for f in file.fields for p in _lineage(f))
         self.markers: Optional[Dict[str, List[str]]] = None
 
-    def relates(self, paths: Sequence[str]) -> bool:
-        return any(path in self.contained or any(p in self.fields for p in _lineage(path)) for path in paths)
-
     def resources(self, marker: str) -> List[str]:
         if self._MARKER.fullmatch("(%s)" % marker) is None:
             return _resources(self.file, marker)
@@ -270,6 +267,8 @@ class _FileIndex:
             self.markers = {}
             lines = self.file.content.split("\n")
             for index, line in enumerate(lines):
+                if "(" not in line:
+                    continue
                 found = dict.fromkeys(self._MARKER.findall(line))
                 if not found:
                     continue
@@ -343,16 +342,41 @@ def _reason(row: Row, results: Sequence[TargetResult], plan: AlertPlan) -> str:
     return "no generator uses %s: documented here only" % ", ".join(row.paths[:4])
 
 
+class _TreeIndex:
+    """Every generated file, in target order, found by field path: ``related(paths)``
+    are the positions of the files with a field ``f`` for which ``_related(f, p)``
+    holds for one of the paths ``p`` (``p`` contains ``f`` or is in it), from two
+    maps built once instead of a scan of every file for every row."""
+
+    def __init__(self, results: Sequence[TargetResult]) -> None:
+        self.files = [(r.name, _FileIndex(f)) for r in results if r.files is not None for f in r.files]
+        #: a path -> the files with a field it contains (or is); the files with it as a field
+        self.containing: Dict[str, List[int]] = {}
+        self.having: Dict[str, List[int]] = {}
+        for position, (_name, index) in enumerate(self.files):
+            for path in index.contained:
+                self.containing.setdefault(path, []).append(position)
+            for path in index.fields:
+                self.having.setdefault(path, []).append(position)
+
+    def related(self, paths: Sequence[str]) -> List[int]:
+        found: Set[int] = set()
+        for path in paths:
+            found.update(self.containing.get(path, ()))
+            for part in _lineage(path):
+                found.update(self.having.get(part, ()))
+        return sorted(found)
+
+
 def trace(model: Model, results: Sequence[TargetResult], plan: AlertPlan) -> List[Row]:
     rows = document_rows(model)
-    indexed = [(r.name, [_FileIndex(f) for f in r.files]) for r in results if r.files is not None]
+    tree = _TreeIndex(results)
     for row in rows:
         marker = location(row.source)
-        for name, files in indexed:
-            for index in files:
-                if index.relates(row.paths):
-                    row.files.append((name, index.file))
-                    row.resources.extend((index.file.path, r) for r in index.resources(marker))
+        for position in tree.related(row.paths):
+            name, index = tree.files[position]
+            row.files.append((name, index.file))
+            row.resources.extend((index.file.path, r) for r in index.resources(marker))
         if not row.files:
             row.reason = _reason(row, results, plan)
         else:

@@ -336,3 +336,22 @@ def test_models_without_documents(model: Model) -> None:
     runbook = text_of(files, docs.RUNBOOK)
     assert "| RTO | not stated |" in runbook
     assert "### TargetDown" in runbook and "### ServiceDown" in runbook
+
+
+@pytest.mark.parametrize("case,key,cloud", CASES[:4])
+def test_trace_finds_the_files_of_every_row_by_its_definition(case: str, key: str, cloud: Optional[str]) -> None:
+    """The index ``trace`` uses gives each row the files, in target order, of which a
+    field contains or is contained in one of the row's paths (``_related``)."""
+    model = model_of(key)
+    results = docs.other_targets(model, Options(target="docs", cloud=cloud))
+    rows = docs.trace(model, results, docs.alert_plan(model))
+    assert any(row.files for row in rows), case
+    for row in rows:
+        expected = [
+            (r.name, f.path)
+            for r in results
+            if r.files is not None
+            for f in r.files
+            if any(docs._related(field, path) for field in f.fields for path in row.paths)
+        ]
+        assert [(name, f.path) for name, f in row.files] == expected, (case, row.source)
