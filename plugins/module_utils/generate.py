@@ -19,8 +19,7 @@ from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 from .errors import UsageError
 from .fileset import FileSet
 from .model import Model
-from .validators.registry import validate_files
-from .writer import WriteReport, write
+from .writer import Validate, WriteReport, write
 
 IAC_CHOICES = ("terraform", "cloudformation", "pulumi")
 PIPELINE_TYPES = ("github-actions", "gitlab-ci", "jenkins", "circleci", "azure-devops")
@@ -185,14 +184,11 @@ def run(
 ) -> WriteReport:
     """Render, validate and write (or, in check mode, only plan and validate)."""
     files = render(model, options)
-    return write(
-        files,
-        output,
-        force=force,
-        check_mode=check_mode,
-        validate=validate_files if validate else None,
-        scope=options.target,
-    )
+    validator: Optional[Validate] = None
+    if validate:
+        # the validators (subprocesses, a thread pool) are imported only when they run
+        from .validators.registry import validate_files as validator
+    return write(files, output, force=force, check_mode=check_mode, validate=validator, scope=options.target)
 
 
 def model_from_flags(name: str, language: Optional[str], strategy: Optional[str]) -> Model:
