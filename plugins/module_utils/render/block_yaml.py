@@ -219,15 +219,19 @@ class BlockEmitter:
 
     ``str_style(value)`` is the style the dumper's ``str`` representer asks for
     (None, ``'``, ``"``, ``|`` or ``>``); ``types`` maps other exact types (``str``
-    subclasses with a representer of their own) to their ``(tag, text, style)``."""
+    subclasses with a representer of their own) to their ``(tag, text, style)``.
+    ``indentless``: a SafeDumper subclass that keeps PyYAML's own ``increase_indent``,
+    which writes the sequences of a mapping at the indentation of its keys."""
 
     def __init__(
         self,
         width: int,
         str_style: Callable[[str], Optional[str]],
         types: Optional[Mapping[type, Callable[[Any], Scalar]]] = None,
+        indentless: bool = False,
     ) -> None:
         self.width = width
+        self.indentless = indentless
         self.str_style = str_style
         self.types: Dict[type, Callable[[Any], Scalar]] = dict(types or {})
         self._tags: Dict[str, str] = {}
@@ -332,7 +336,7 @@ class _Run:
 
     # ------------------------------------------------------------------ nodes
 
-    def node(self, data: Any) -> None:
+    def node(self, data: Any, mapping_value: bool = False) -> None:
         kind = type(data)
         if kind is dict:
             if not data:
@@ -344,14 +348,18 @@ class _Run:
                 self.write_indent()
                 self.key(key)
                 self.indicator(":", False)
-                self.node(value)
+                self.node(value, True)
             self.indent = self.indents.pop()
         elif kind is list or kind is tuple:
             if not data:
                 self.indicator("[", True, whitespace=True)
                 self.indicator("]", False)
                 return
-            self.increase_indent(0)
+            if mapping_value and self.owner.indentless:
+                # after "key:" PyYAML's indention flag is off: an indentless sequence
+                self.indents.append(self.indent)
+            else:
+                self.increase_indent(0)
             for item in data:
                 self.write_indent()
                 self.indicator("-", True, indention=True)
@@ -363,7 +371,7 @@ class _Run:
             self.indent = self.indents.pop()
 
     def increase_indent(self, first: int) -> None:
-        """PyYAML's ``increase_indent`` (never indentless): ``first`` at the root
+        """PyYAML's ``increase_indent`` (not indentless): ``first`` at the root
         (0 for a block collection, 2 for a scalar), else two more than now."""
         self.indents.append(self.indent)
         self.indent = first if self.indent is None else self.indent + 2

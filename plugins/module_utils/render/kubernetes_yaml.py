@@ -21,6 +21,7 @@ import re
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ..errors import UsageError
+from .block_yaml import BlockEmitter
 
 try:
     import yaml
@@ -39,6 +40,8 @@ except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
 _PLAIN = re.compile(r"^[A-Za-z/][A-Za-z0-9_./@-]*$")
 _SPECIAL_BASE = ("y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf", "infinity")
 _SPECIAL_WORDS = frozenset(w for base in _SPECIAL_BASE for w in (base, base.upper(), base.capitalize()))
+#: Lines longer than this are never folded.
+WIDTH = 4096
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -61,18 +64,24 @@ class _Dumper(_FastDumper):  # type: ignore[misc]
         return True
 
 
-def _represent_str(dumper: Any, value: str) -> Any:
+def _str_style(value: str) -> Optional[str]:
     if "\n" in value:
         # a literal block when PyYAML can write one exactly, else double quotes
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+        return "|"
     if _PLAIN.match(value) and value not in _SPECIAL_WORDS:
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value)
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
+        return None
+    return '"'
+
+
+def _represent_str(dumper: Any, value: str) -> Any:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=_str_style(value))
 
 
 if yaml is not None:
     _PyDumper.add_representer(str, _represent_str)
     _Dumper.add_representer(str, _represent_str)
+#: PyYAML's bytes (``_PyDumper``'s) without its event machinery, for the data it handles
+_EMITTER = BlockEmitter(WIDTH, _str_style, indentless=True)
 
 
 def comment(text: str) -> str:
@@ -114,18 +123,21 @@ def _fast_emitter_writes_the_same(data: Any) -> bool:
 
 def dump(data: Any, comments: Sequence[str] = (), pure: bool = False) -> str:
     """One YAML document, with optional leading comment lines (``pure``: PyYAML's own
-    emitter, which is used anyway when libyaml's could write other bytes)."""
+    emitter). ``block_yaml.BlockEmitter`` writes what PyYAML's emitter writes; for data
+    it does not handle, libyaml's emitter is used where it writes the same bytes."""
     _need_yaml()
-    fast = not pure and _Dumper is not _PyDumper and _fast_emitter_writes_the_same(data)
-    text = yaml.dump(
-        data,
-        Dumper=_Dumper if fast else _PyDumper,
-        sort_keys=False,
-        default_flow_style=False,
-        allow_unicode=False,
-        width=4096,
-        indent=2,
-    )
+    text = None if pure else _EMITTER.dump(data)
+    if text is None:
+        fast = not pure and _Dumper is not _PyDumper and _fast_emitter_writes_the_same(data)
+        text = yaml.dump(
+            data,
+            Dumper=_Dumper if fast else _PyDumper,
+            sort_keys=False,
+            default_flow_style=False,
+            allow_unicode=False,
+            width=WIDTH,
+            indent=2,
+        )
     head = "".join(comment(c) + "\n" for c in comments if c)
     return head + text
 

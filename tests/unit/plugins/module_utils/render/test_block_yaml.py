@@ -1,7 +1,8 @@
-"""block_yaml writes PyYAML's bytes for the pipelines, playbooks and monitoring dumpers.
+"""block_yaml writes PyYAML's bytes for the pipelines, playbooks, monitoring and Kubernetes dumpers.
 
-BlockEmitter replaces PyYAML's pure-Python emitter for those three dumpers (sequences
-indented under their key, which libyaml cannot write).  These tests hold it to
+BlockEmitter replaces PyYAML's pure-Python emitter for the first three (sequences
+indented under their key, which libyaml cannot write) and PyYAML's representer and
+serializer in front of libyaml's emitter for Kubernetes.  These tests hold it to
 ``yaml.dump`` with the same Dumper on random data, on data built to reach the
 line-width folding, the tags, the keys PyYAML writes as ``? key`` and the kept block
 ends, and on every example service; the scalar analysis and ``reads_back`` are
@@ -22,6 +23,7 @@ from yaml.emitter import Emitter
 from ansible_collections.sdd.devops_flow.plugins.module_utils.generate import Options
 from ansible_collections.sdd.devops_flow.plugins.module_utils.loader import load_model
 from ansible_collections.sdd.devops_flow.plugins.module_utils.render import block_yaml
+from ansible_collections.sdd.devops_flow.plugins.module_utils.render import kubernetes_yaml as ky
 from ansible_collections.sdd.devops_flow.plugins.module_utils.render import monitoring_yaml as my
 from ansible_collections.sdd.devops_flow.plugins.module_utils.render import pipelines_yaml as py
 from ansible_collections.sdd.devops_flow.plugins.module_utils.render import playbooks_yaml as ay
@@ -29,8 +31,14 @@ from ansible_collections.sdd.devops_flow.plugins.module_utils.render.everything 
 
 EXAMPLES = Path(__file__).resolve().parents[5] / "examples" / "docs" / "07_REQ"
 
-#: (module, its PyYAML width) for the three dumpers that use BlockEmitter
-DUMPERS = {"pipelines": (py, py.WIDTH), "monitoring": (my, my.WIDTH), "playbooks": (ay, ay.WIDTH)}
+#: (PyYAML Dumper, the BlockEmitter that stands for it, width) of the dumpers that use one;
+#: Kubernetes keeps PyYAML's indentless sequences
+DUMPERS = {
+    "pipelines": (py._Dumper, py._EMITTER, py.WIDTH),
+    "monitoring": (my._Dumper, my._EMITTER, my.WIDTH),
+    "playbooks": (ay._Dumper, ay._EMITTER, ay.WIDTH),
+    "kubernetes": (ky._PyDumper, ky._EMITTER, ky.WIDTH),
+}
 
 _TRICKY = [
     "",
@@ -127,10 +135,10 @@ _DATA = _collections(st.recursive(_SCALARS, _collections, max_leaves=25))
 
 
 def _pyyaml(name, data):
-    module, width = DUMPERS[name]
+    dumper, _emitter, width = DUMPERS[name]
     return yaml.dump(
         data,
-        Dumper=module._Dumper,
+        Dumper=dumper,
         sort_keys=False,
         default_flow_style=False,
         allow_unicode=False,
@@ -140,7 +148,7 @@ def _pyyaml(name, data):
 
 
 def _check(name, data):
-    written = DUMPERS[name][0]._EMITTER.dump(data)
+    written = DUMPERS[name][1].dump(data)
     if written is not None:
         assert written == _pyyaml(name, data)
     return written is not None
@@ -216,7 +224,7 @@ def _nested(depth, value, kind):
 def test_lines_that_reach_the_width(name):
     """PyYAML breaks plain and quoted scalars at a space past the width: every
     column a line can end at around the width, in every style, at many depths."""
-    width = DUMPERS[name][1]
+    width = DUMPERS[name][2]
     narrow = width < 1000  # the same code at 4096 columns: a few sizes (PyYAML is slow there)
     texts = []
     for size in range(width - 30, width + 8) if narrow else range(width - 5, width + 3):
@@ -292,7 +300,7 @@ def test_examples_are_written_identically_without_the_fast_emitter(req, monkeypa
 
     monkeypatch.setattr(block_yaml.BlockEmitter, "dump", counted)
     render_all(model, Options(target="all"))
-    assert used and all(used), "every pipeline, playbook and monitoring document takes the fast path"
+    assert used and all(used), "every pipeline, playbook, monitoring and Kubernetes document takes the fast path"
     monkeypatch.setattr(block_yaml.BlockEmitter, "dump", lambda self, data: None)
     slow = {f.path: f.content for f in render_all(model, Options(target="all"))}
     assert fast == slow
