@@ -88,8 +88,14 @@ def key_line(key: str, value: Any) -> str:
 # --------------------------------------------------------------------------- PromQL
 
 
+#: What ``promql_string`` escapes.
+_PROMQL_ESCAPED = re.compile(r'[\\"\x00-\x1f\x7f]')
+
+
 def promql_string(value: str) -> str:
     """A PromQL double-quoted string literal (label values in selectors)."""
+    if not _PROMQL_ESCAPED.search(value):
+        return '"%s"' % value
     out = []
     for ch in value:
         if ch == "\\":

@@ -20,6 +20,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 import yaml
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from ansible_collections.sdd.devops_flow.plugins.module_utils.errors import Finding, UsageError
 from ansible_collections.sdd.devops_flow.plugins.module_utils.fileset import FileSet
@@ -28,7 +30,11 @@ from ansible_collections.sdd.devops_flow.plugins.module_utils.loader import load
 from ansible_collections.sdd.devops_flow.plugins.module_utils.model import AlertRule, MetricDefinition, Model, Service
 from ansible_collections.sdd.devops_flow.plugins.module_utils.render import monitoring
 from ansible_collections.sdd.devops_flow.plugins.module_utils.render import monitoring_rules as mr
-from ansible_collections.sdd.devops_flow.plugins.module_utils.render.monitoring_yaml import duration, number
+from ansible_collections.sdd.devops_flow.plugins.module_utils.render.monitoring_yaml import (
+    duration,
+    number,
+    promql_string,
+)
 from ansible_collections.sdd.devops_flow.plugins.module_utils.validators import monitoring as vm
 from ansible_collections.sdd.devops_flow.plugins.module_utils.validators.base import Validator
 from ansible_collections.sdd.devops_flow.plugins.module_utils.validators.registry import validators_for
@@ -738,3 +744,24 @@ def test_published_runbook_url_and_its_checks() -> None:
     contoso = monitoring.monitoring_files(model_of("contoso-ledger"))
     assert "Assumed: the SPEC names no request counter" in content(contoso, ".rules.yml")
     assert any("no duration histogram" in note for note in contoso.notes)
+
+
+_PROMQL_ESCAPES = {"\\\\": "\\", '\\"': '"', "\\n": "\n", "\\r": "\r", "\\t": "\t"}
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=30))
+@example("")
+@example('a"b\\c\n\r\t\x00\x1f\x7f\x80é')
+def test_promql_strings_read_back_and_hold_no_control_character(value: str) -> None:
+    literal = promql_string(value)
+    assert literal[0] == literal[-1] == '"'
+    body = literal[1:-1]
+    assert not re.search(r"[\x00-\x1f\x7f]", body)
+    decoded = re.sub(
+        r"\\(?:x([0-9a-f]{2})|.)",
+        lambda m: chr(int(m.group(1), 16)) if m.group(1) else _PROMQL_ESCAPES[m.group(0)],
+        body,
+    )
+    assert decoded == value
+    assert re.search(r'(?<!\\)"', body.replace("\\\\", "")) is None
