@@ -35,12 +35,11 @@ sys.path.insert(0, str(REPO / "tests" / "integration"))
 
 from conftest import ansible_env  # noqa: E402
 from load import Load  # noqa: E402
-from test_deploy import PORTS, REQ, SERVICE, _prometheus  # noqa: E402
+from test_deploy import PORTS, RELEASES, REQ, SERVICE, _prometheus  # noqa: E402
 from testbed import Testbed  # noqa: E402
 
 APP = REPO / "examples" / "app"
 BIN = Path(sys.executable).parent
-RELEASES = (["1.0.0"], ["2.0.0"], ["3.0.0"], ["4.0.0"], ["9.9.9-bad", "--bad", "errors", "--error-ratio", "0.5"])
 
 
 def play(site: Dict[str, Any], playbook: str, extra: Sequence[str], version: str = "") -> subprocess.CompletedProcess:

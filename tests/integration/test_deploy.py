@@ -4,8 +4,8 @@ One test bed for the module: a load balancer and three application hosts (networ
 namespaces with sshd), Prometheus scraping both colours of every host, and the demo
 app's releases. The tests run in order, each starting from what the previous left:
 blue-green v1 -> v2, idempotence and check mode, rollback (and forward again with one host's
-colour stopped), a canary of a bad release, rolling v2 -> v3, and a host that dies during a
-rolling deployment.
+colour stopped), a canary v2 -> v3, a canary of a bad release, rolling v3 -> v4, and a host
+that dies during a rolling deployment to v5.
 """
 
 from __future__ import annotations
@@ -29,6 +29,15 @@ APP = REPO / "examples" / "app"
 SERVICE = "order-intake-api"
 BIN = Path(sys.executable).parent
 PORTS = {"blue": 8080, "green": 8081}
+#: The releases of the demo app the tests deploy (build-release.sh arguments).
+RELEASES = (
+    ["1.0.0"],
+    ["2.0.0"],
+    ["3.0.0"],
+    ["4.0.0"],
+    ["5.0.0"],
+    ["9.9.9-bad", "--bad", "errors", "--error-ratio", "0.5"],
+)
 #: The clients of the tests: four keep-alive connections with a 10 ms pause between requests
 #: (a few hundred requests per second). Enough to see a dropped request or both releases
 #: answering; unpaced load would take the cores the playbook under test needs. Full load is
@@ -41,7 +50,7 @@ def site(tmp_path_factory):
     """The test bed, Prometheus, the releases and an inventory."""
     tmp = tmp_path_factory.mktemp("deploy")
     releases = tmp / "releases"
-    for args in (["1.0.0"], ["2.0.0"], ["3.0.0"], ["4.0.0"], ["9.9.9-bad", "--bad", "errors", "--error-ratio", "0.5"]):
+    for args in RELEASES:
         subprocess.run(
             ["bash", str(APP / "build-release.sh"), args[0], str(releases), *args[1:]], check=True, capture_output=True
         )
@@ -250,19 +259,40 @@ def test_rollback_starts_a_stopped_previous_colour_first(site):
     assert state(site)["live"] == previous
 
 
+def canary(site, version, *extra, hold=3, count=3):
+    """A canary deployment with short holds (a one-second analysis interval)."""
+    return play(
+        site,
+        PLAYBOOK,
+        "deploy_strategy=canary",
+        "deploy_canary_hold_seconds=%d" % hold,
+        "deploy_analysis_count=%d" % count,
+        "deploy_analysis_interval=1",
+        *extra,
+        version=version,
+    )
+
+
+def test_canary_of_a_good_release_is_promoted_step_by_step(site):
+    with Load(*site["lb"], **CLIENTS) as load:
+        time.sleep(1)
+        proc = canary(site, "3.0.0", '{"deploy_canary_steps": [50, 100]}', hold=2, count=2)
+        time.sleep(1)
+    stats = load.stats()
+    # the analysis judged the requests of the canary, not the 503s its readiness path gave the load
+    # balancer's health checks while it started
+    assert proc.returncode == 0, proc.stdout[-5000:]
+    assert "idle colour 50]" in proc.stdout and "canary analysis failed" not in proc.stdout
+    assert stats["failed"] == 0, stats
+    assert stats["versions"].get("2.0.0", 0) > 0 and stats["versions"].get("3.0.0", 0) > 0
+    assert set(live_versions(site).values()) == {"3.0.0"}
+
+
 def test_canary_of_a_bad_release_aborts_at_the_first_step(site):
     live_before = state(site)["live"]
     with Load(*site["lb"], **CLIENTS) as load:
         time.sleep(2)
-        proc = play(
-            site,
-            PLAYBOOK,
-            "deploy_strategy=canary",
-            "deploy_canary_hold_seconds=3",
-            "deploy_analysis_count=3",
-            "deploy_analysis_interval=1",
-            version="9.9.9-bad",
-        )
+        proc = canary(site, "9.9.9-bad")
         ended = time.monotonic() - load.started
         time.sleep(2)
     stats = load.stats()
@@ -270,9 +300,9 @@ def test_canary_of_a_bad_release_aborts_at_the_first_step(site):
     assert "was not promoted and traffic went back" in proc.stdout
     assert "canary analysis failed: error-ratio" in proc.stdout
     # the analysis failed at the first step (5 percent): no later step was set
-    assert "Traffic 25 percent" not in proc.stdout
+    assert "idle colour 5]" in proc.stdout and "idle colour 25]" not in proc.stdout
     assert state(site)["live"] == live_before
-    assert set(live_versions(site).values()) == {"2.0.0"}
+    assert set(live_versions(site).values()) == {"3.0.0"}
     # the only failed requests are the canary's 500s during the first step, before the abort
     assert stats["failed"] > 0 and all(reason == "HTTP 500" for _at, reason in stats["failures"])
     assert all(at < ended for at, _reason in stats["failures"])
@@ -283,13 +313,13 @@ def test_canary_of_a_bad_release_aborts_at_the_first_step(site):
 def test_rolling_has_no_failed_request(site):
     with Load(*site["lb"], **CLIENTS) as load:
         time.sleep(1)
-        proc = play(site, PLAYBOOK, "deploy_strategy=rolling", version="3.0.0")
+        proc = play(site, PLAYBOOK, "deploy_strategy=rolling", version="4.0.0")
         time.sleep(1)
     stats = load.stats()
     assert proc.returncode == 0, proc.stdout[-5000:]
     assert stats["failed"] == 0, stats
-    assert set(live_versions(site).values()) == {"3.0.0"}
-    assert stats["versions"].get("3.0.0", 0) > 0
+    assert set(live_versions(site).values()) == {"4.0.0"}
+    assert stats["versions"].get("4.0.0", 0) > 0
 
 
 def test_a_host_that_dies_stops_the_rollout_and_traffic_stays_on_healthy_hosts(site):
@@ -307,7 +337,7 @@ def test_a_host_that_dies_stops_the_rollout_and_traffic_stays_on_healthy_hosts(s
                 text=True,
                 check=False,
             )
-            if '"4.0.0"' in proc.stdout:
+            if '"5.0.0"' in proc.stdout:
                 bed.stop_sshd("app2")
                 return
             time.sleep(0.2)
@@ -315,7 +345,7 @@ def test_a_host_that_dies_stops_the_rollout_and_traffic_stays_on_healthy_hosts(s
     watcher = threading.Thread(target=kill_app2_when_app1_is_updated, daemon=True)
     watcher.start()
     with Load(*site["lb"], **CLIENTS) as load:
-        proc = play(site, PLAYBOOK, "deploy_strategy=rolling", version="4.0.0")
+        proc = play(site, PLAYBOOK, "deploy_strategy=rolling", version="5.0.0")
         stopped.set()
         watcher.join(10)
         time.sleep(2)
@@ -337,7 +367,7 @@ def test_a_host_that_dies_stops_the_rollout_and_traffic_stays_on_healthy_hosts(s
         )["version"]
         for host in ("app1", "app2", "app3")
     }
-    assert versions == {"app1": "4.0.0", "app2": "3.0.0", "app3": "3.0.0"}
+    assert versions == {"app1": "5.0.0", "app2": "4.0.0", "app3": "4.0.0"}
 
 
 @pytest.fixture(autouse=True)
