@@ -235,6 +235,8 @@ class BlockEmitter:
         self.str_style = str_style
         self.types: Dict[type, Callable[[Any], Scalar]] = dict(types or {})
         self._tags: Dict[str, str] = {}
+        #: str key -> how it is written with its ":" (None: PyYAML writes it as "? key")
+        self._keys: Dict[str, Optional[str]] = {}
 
     # ------------------------------------------------------------------ entry
 
@@ -267,6 +269,24 @@ class BlockEmitter:
         if own is None:
             raise Unsupported(kind.__name__)
         return own(value)
+
+    def key_text(self, key: str) -> Optional[str]:
+        """A ``str`` key and its ``:``, as written after the indentation of a block
+        mapping. The text is the same wherever the key stands: a key is never split
+        at the width and always follows whitespace (the indentation or ``- ``)."""
+        if key in self._keys:
+            return self._keys[key]
+        run = _Run(self)
+        try:
+            run.key(key)
+        except Unsupported:
+            text = None
+        else:
+            run.indicator(":", False)
+            text = "".join(run.out)
+        if len(self._keys) < _CACHE_SIZE and len(key) <= _CACHED_LENGTH:
+            self._keys[key] = text
+        return text
 
     def tag_text(self, tag: str) -> str:
         """The tag as PyYAML writes it (``!!str``, ``!unsafe``)."""
@@ -346,8 +366,16 @@ class _Run:
             self.increase_indent(0)
             for key, value in data.items():
                 self.write_indent()
-                self.key(key)
-                self.indicator(":", False)
+                if type(key) is str:
+                    text = self.owner.key_text(key)
+                    if text is None:
+                        raise Unsupported("explicit key")
+                    self.write(text)
+                    self.column += len(text)
+                    self.whitespace = self.indention = self.open_ended = False
+                else:
+                    self.key(key)
+                    self.indicator(":", False)
                 self.node(value, True)
             self.indent = self.indents.pop()
         elif kind is list or kind is tuple:

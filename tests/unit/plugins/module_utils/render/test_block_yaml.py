@@ -235,7 +235,7 @@ def test_lines_that_reach_the_width(name):
     for depth in (0, 1, 2, 5, 9, 14) if narrow else (0, 3):
         for kind in ("map", "list", "mixed") if narrow else ("map", "list"):
             for text in texts if depth in (0, 3, 5, 14) else texts[::7]:
-                checked += _check(name, _nested(depth, {"key": text, "list": [text]}, kind))
+                checked += _check(name, _nested(depth, {"key": text, "list": [text], text[:100]: [text[:20]]}, kind))
     assert checked > len(texts)
 
 
