@@ -28,10 +28,18 @@ _LIST = re.compile(r"^(\s*)(?:[-*+]|(\d+)[.)])\s+(.*)$")
 _LABEL = re.compile(r"^\s*(?:[-*+]\s+)?\*\*([^*]+?)\*\*\s*:?\s*(?::\s*)?(.*)$")
 _LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]*)(?:\s+\"[^\"]*\")?\)")
 _ANCHOR = re.compile(r"\s*\{#[^}]*\}\s*$")
+#: A character every rewrite of ``strip_markup`` needs (links, tags, emphasis, code).
+_MARKUP = re.compile(r"[\[<*_`]")
 
 
 def strip_markup(text: str) -> str:
     """Cell or line text without Markdown emphasis, code ticks, links and HTML breaks."""
+    if not _MARKUP.search(text):
+        return " ".join(text.split())
+    return _rewrite_markup(text)
+
+
+def _rewrite_markup(text: str) -> str:
     text = _LINK.sub(lambda m: m.group(1), text)
     text = re.sub(r"<br\s*/?>", ", ", text, flags=re.IGNORECASE)
     text = re.sub(r"</?[a-zA-Z][^>]*>", "", text)
@@ -227,6 +235,15 @@ def _split_row(line: str) -> List[str]:
         text = text[1:]
     if text.endswith("|") and not text.endswith("\\|"):
         text = text[:-1]
+    if "`" not in text and "\\" not in text:
+        # no code span and no escaped pipe: every pipe separates cells
+        return [cell.strip() for cell in text.split("|")]
+    return _split_cells(text)
+
+
+def _split_cells(text: str) -> List[str]:
+    """The cells of a row without its outer pipes: a pipe in a code span or escaped
+    with a backslash is text."""
     cells: List[str] = []
     current: List[str] = []
     in_code = False
