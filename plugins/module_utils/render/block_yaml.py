@@ -23,6 +23,7 @@ running the pure-Python loader for the strings the dumpers ask about.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, Callable, Dict, List, Mapping, Optional, Pattern, Tuple
 
@@ -191,7 +192,7 @@ def _resolves_to(text: str) -> str:
 
 def _float_text(value: float) -> str:
     """``SafeRepresenter.represent_float``'s text."""
-    if value != value:
+    if math.isnan(value):
         return ".nan"
     if value == _INF_VALUE:
         return ".inf"
