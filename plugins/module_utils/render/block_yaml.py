@@ -238,6 +238,8 @@ class BlockEmitter:
         self._tags: Dict[str, str] = {}
         #: str key -> how it is written with its ":" (None: PyYAML writes it as "? key")
         self._keys: Dict[str, Optional[str]] = {}
+        #: str value -> its style
+        self._values: Dict[str, str] = {}
 
     # ------------------------------------------------------------------ entry
 
@@ -270,6 +272,17 @@ class BlockEmitter:
         if own is None:
             raise Unsupported(kind.__name__)
         return own(value)
+
+    def value_style(self, value: str) -> str:
+        """The style PyYAML writes a ``str`` value in (not a key); such a value never
+        gets a tag: plain is only chosen when the resolvers read it as a ``str``."""
+        style = self._values.get(value)
+        if style is None:
+            requested = self.str_style(value)
+            style = _choose(requested, _resolves_to(value) == STR_TAG, analyze(value), False)
+            if len(self._values) < _CACHE_SIZE and len(value) <= _CACHED_LENGTH:
+                self._values[value] = style
+        return style
 
     def key_text(self, key: str) -> Optional[str]:
         """A ``str`` key and its ``:``, as written after the indentation of a block
@@ -395,9 +408,13 @@ class _Run:
                 self.node(item)
             self.indent = self.indents.pop()
         else:
-            self.increase_indent(2)
-            self.scalar(self.owner.scalar(data), False)
-            self.indent = self.indents.pop()
+            indent = self.indent
+            self.indent = 2 if indent is None else indent + 2  # increase_indent(flow=True)
+            if kind is str:
+                self.write_scalar(data, self.owner.value_style(data), True)
+            else:
+                self.scalar(self.owner.scalar(data), False)
+            self.indent = indent
 
     def increase_indent(self, first: int) -> None:
         """PyYAML's ``increase_indent`` (not indentless): ``first`` at the root
@@ -425,7 +442,10 @@ class _Run:
         style = _choose(requested, implicit_plain, analysis, simple_key)
         if not ((style == "" and implicit_plain) or (style != "" and tag == STR_TAG)):
             self.indicator(self.owner.tag_text(tag), True)
-        split = not simple_key
+        self.write_scalar(text, style, not simple_key)
+
+    def write_scalar(self, text: str, style: str, split: bool) -> None:
+        """``process_scalar`` once the style is chosen."""
         if style == "":
             self.plain(text, split)
         elif style == "'":
