@@ -116,6 +116,15 @@ def tags(model: Model, environment: Optional[str] = None, cloud: str = "aws") ->
     return data
 
 
+def safe_name(text: str, limit: int = 32, fallback: str = "service") -> str:
+    """A lower-case name of [a-z0-9-] starting with a letter, at most ``limit`` long."""
+    slug = re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
+    slug = re.sub(r"-{2,}", "-", slug)
+    if not slug or not slug[0].isalpha():
+        slug = ("%s-%s" % (fallback, slug)).strip("-")
+    return slug[:limit].strip("-") or fallback
+
+
 def label_value(text: str) -> str:
     """A GCP / Kubernetes label value: lower case, [a-z0-9_-], at most 63 characters."""
     value = re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-_")

@@ -47,7 +47,6 @@ from ..model import Environment, Model
 from . import common
 from . import playbooks_plays as plays
 from . import playbooks_yaml as y
-from .pulumi_plan import safe_name
 from .terraform_aws_plan import DEFAULT_REGION as AWS_DEFAULT_REGION
 from .terraform_aws_plan import aws_region, project_name
 from .terraform_gcp_support import backup_retention_days, cloud_region, env_region
@@ -271,9 +270,9 @@ def environment_infos(model: Model, cloud: str, iac: str) -> List[EnvInfo]:
         if iac == "terraform" and cloud == "aws":
             slug = env.name
         elif iac == "terraform":
-            slug = slugs.get(id(env), safe_name(env.name, 24, "env"))
+            slug = slugs.get(id(env), common.safe_name(env.name, 24, "env"))
         else:
-            slug = safe_name(env.name, 24, "env")
+            slug = common.safe_name(env.name, 24, "env")
         if cloud == "aws":
             region = next((r for r in env.regions if aws_region(r)), default_region)
             resource = "%s-%s" % (project_name(model), slug)

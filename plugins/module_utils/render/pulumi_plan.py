@@ -19,6 +19,7 @@ from typing import Dict, List, Optional, Tuple
 
 from ..model import Environment, Model
 from . import common
+from .common import safe_name
 
 #: Compute kind -> the nearest compute family on each cloud.
 COMPUTE_FAMILY: Dict[str, Dict[str, str]] = {
@@ -87,15 +88,6 @@ _REGION_PATTERNS = {
     "gcp": re.compile(r"^[a-z]+-[a-z]+\d$"),
     "azure": re.compile(r"^[a-z]+\d?$"),
 }
-
-
-def safe_name(text: str, limit: int = 32, fallback: str = "service") -> str:
-    """A lower-case name of [a-z0-9-] starting with a letter, at most ``limit`` long."""
-    slug = re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
-    slug = re.sub(r"-{2,}", "-", slug)
-    if not slug or not slug[0].isalpha():
-        slug = ("%s-%s" % (fallback, slug)).strip("-")
-    return slug[:limit].strip("-") or fallback
 
 
 def logical_id(text: str) -> str:
