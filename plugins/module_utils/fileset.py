@@ -11,6 +11,7 @@ comments; files without comments (JSON) are tracked by the writer's manifest.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import posixpath
 import re
@@ -66,9 +67,11 @@ def _prefix_lines(content: str) -> Tuple[str, str]:
     return ("\n".join(keep) + "\n") if keep else "", "\n".join(lines)
 
 
+@functools.lru_cache(maxsize=256)
 def _inert(text: str) -> str:
     """Document-derived text made safe inside any comment: one line, printable, and no
-    sequence that could end a comment or start a template action."""
+    sequence that could end a comment or start a template action (the same few names
+    are asked for once per generated file, hence the cache)."""
     text = "".join(ch if ch.isprintable() else " " for ch in text)
     for sequence in ("{{", "}}", "*/", "/*", "{%", "%}", "${"):
         text = text.replace(sequence, " ")
