@@ -380,7 +380,8 @@ class _Run:
             self.increase_indent(0)
             for key, value in data.items():
                 self.write_indent()
-                if type(key) is str:
+                key_kind = type(key)  # the exact type, as PyYAML picks a representer
+                if key_kind is str:
                     text = self.owner.key_text(key)
                     if text is None:
                         raise Unsupported("explicit key")
