@@ -303,31 +303,46 @@ def instances_plays(name: str, tags: List[str]) -> List[Play]:
 
 # --------------------------------------------------------------------------- deploy
 
-#: (play suffix, hosts, phases as (task name, deploy_phase), extra play keywords):
-#: the plays of playbooks/deploy.yml, in its order.
-DEPLOY_PLAYS: Tuple[Tuple[str, str, Tuple[Tuple[str, str], ...], Tuple[Tuple[str, Any], ...]], ...] = (
+#: The role, the role with a deploy phase: what the tasks of the deploy plays include.
+_ROLE = {"name": "sdd.devops_flow.deploy"}
+_MODEL = {"name": "sdd.devops_flow.deploy", "tasks_from": "model.yml"}
+
+#: (play suffix, hosts, tasks as (task name, include_role arguments, deploy_phase or None),
+#: extra play keywords): the plays of playbooks/deploy.yml, in its order.
+DEPLOY_PLAYS: Tuple[
+    Tuple[str, str, Tuple[Tuple[str, Dict[str, str], Optional[str]], ...], Tuple[Tuple[str, Any], ...]], ...
+] = (
+    (
+        "documents",
+        "{{ deploy_lb_group | default('lb') }}:{{ deploy_app_group | default('app') }}",
+        (("The deployment model as a fact of every host", _MODEL, None),),
+        (),
+    ),
     (
         "load balancer",
         "{{ deploy_lb_group | default('lb') }}",
-        (("Load balancer with a blue and a green server per application host", "lb"),),
+        (("Load balancer with a blue and a green server per application host", _ROLE, "lb"),),
         (),
     ),
     (
         "blue-green, canary and manual deployments",
         "{{ deploy_app_group | default('app') }}",
-        (("New release in the idle colour on every host", "release"), ("Traffic to the new release", "switch")),
+        (
+            ("New release in the idle colour on every host", _ROLE, "release"),
+            ("Traffic to the new release", _ROLE, "switch"),
+        ),
         (("any_errors_fatal", True),),
     ),
     (
         "rolling deployments",
         "{{ deploy_app_group | default('app') }}",
-        (("One batch of hosts at a time", "rolling"),),
+        (("One batch of hosts at a time", _ROLE, "rolling"),),
         (("serial", "{{ deploy_serial | default(1) }}"), ("max_fail_percentage", 0)),
     ),
     (
         "feature flags",
         "{{ deploy_app_group | default('app') }}",
-        (("Flags of REQ 7.2 (or deploy_feature_flags)", "flags"),),
+        (("Flags of REQ 7.2 (or deploy_feature_flags)", _ROLE, "flags"),),
         (),
     ),
 )
@@ -353,10 +368,10 @@ def deploy_plays(names: List[str], tags: List[str]) -> List[Play]:
             _task(
                 task_name,
                 "ansible.builtin.include_role",
-                {"name": "sdd.devops_flow.deploy"},
-                vars={"deploy_phase": phase},
+                dict(role),
+                **({"vars": {"deploy_phase": phase}} if phase else {}),
             )
-            for task_name, phase in phases
+            for task_name, role, phase in phases
         ]
         plays.append(play)
     return plays

@@ -456,8 +456,8 @@ def test_deploy_app_has_the_plays_of_the_collections_deploy_playbook(rendered: D
         for play, ref in zip(plays, reference):
             for key in ("hosts", "gather_facts", "any_errors_fatal", "serial", "max_fail_percentage"):
                 assert play.get(key) == ref.get(key), (case, key)
-            assert [(t["name"], t["ansible.builtin.include_role"], t["vars"]) for t in play["tasks"]] == [
-                (t["name"], t["ansible.builtin.include_role"], t["vars"]) for t in ref["tasks"]
+            assert [(t["name"], t["ansible.builtin.include_role"], t.get("vars")) for t in play["tasks"]] == [
+                (t["name"], t["ansible.builtin.include_role"], t.get("vars")) for t in ref["tasks"]
             ]
             assert play["vars"] == {"deploy_req": DEPLOY_REQ, "deploy_spec": DEPLOY_REQ.replace(".req", ".spec")}
 
