@@ -13,6 +13,7 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -185,8 +186,29 @@ PLAYBOOK = "sdd.devops_flow.deploy"
 ROLLBACK = "sdd.devops_flow.rollback"
 
 
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def test_first_release(site):
-    proc = play(site, PLAYBOOK, version="1.0.0")
+    # another HAProxy runs in the process table the namespaces share (that of another bed, or of the
+    # machine): the role must still start the load balancer's own
+    decoy = site["tmp"] / "decoy-haproxy.cfg"
+    decoy.write_text(
+        "defaults\n  mode http\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\n"
+        "frontend decoy\n  bind 127.0.0.1:%d\n  http-request return status 200\n" % _free_port(),
+        encoding="utf-8",
+    )
+    stray = subprocess.Popen(["haproxy", "-db", "-f", str(decoy)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        time.sleep(0.5)
+        assert stray.poll() is None, stray.stderr.read()
+        proc = play(site, PLAYBOOK, version="1.0.0")
+    finally:
+        stray.terminate()
+        stray.wait(10)
     assert proc.returncode == 0, proc.stdout[-5000:]
     assert set(live_versions(site).values()) == {"1.0.0"}
     # the flags of REQ 7.2 are served, and the scripts of 9.5.3 are on the hosts
