@@ -34,6 +34,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 from ..model import Environment, EnvVar, MetricDefinition, Model
 from . import common
 from .kubernetes_yaml import Expr
+from .monitoring_yaml import probe_matchers, probe_paths, route_label
 
 Value = Union[Expr, Any]
 
@@ -778,10 +779,14 @@ def analysis_metrics(model: Model) -> List[AnalysisMetric]:
     selector = 'namespace="{{args.namespace}}",service="{{args.service-name}}"'
     out: List[AnalysisMetric] = []
     counter = _counter(model)
+    # the canary's traffic, not its probes: a starting pod answers its readiness checks with 503
+    # (paths with an Argo Rollouts template in them are left as they are)
+    probes = tuple(p for p in probe_paths(model.service.health) if "{{" not in p)
     if thresholds.error_rate_ratio is not None and counter is not None:
         metric, status = counter
-        errors = 'sum(rate(%s{%s,%s=~"5.."}[%s]))' % (metric.name, selector, status, ANALYSIS_WINDOW)
-        total = "sum(rate(%s{%s}[%s]))" % (metric.name, selector, ANALYSIS_WINDOW)
+        traffic = selector + probe_matchers(route_label(metric.labels), probes)
+        errors = 'sum(rate(%s{%s,%s=~"5.."}[%s]))' % (metric.name, traffic, status, ANALYSIS_WINDOW)
+        total = "sum(rate(%s{%s}[%s]))" % (metric.name, traffic, ANALYSIS_WINDOW)
         out.append(
             AnalysisMetric(
                 "error-rate",
@@ -798,7 +803,7 @@ def analysis_metrics(model: Model) -> List[AnalysisMetric]:
             value = value / 1000.0
         query = "histogram_quantile(0.95, sum by (le) (rate(%s_bucket{%s}[%s])))" % (
             histogram.name,
-            selector,
+            selector + probe_matchers(route_label(histogram.labels), probes),
             ANALYSIS_WINDOW,
         )
         out.append(

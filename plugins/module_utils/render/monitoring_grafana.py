@@ -99,6 +99,9 @@ def dashboard(model: Model, plan: AlertPlan) -> Tuple[str, Tuple[str, ...]]:
     job = common.service_name(model)
     sel = "{job=%s}" % promql_string(job)
     m = plan.metrics
+    # the service's traffic, without its probes (health paths, /metrics) when the metrics have a route label
+    traffic = "{job=%s%s}" % (promql_string(job), m.requests_matchers)
+    timed = "{job=%s%s}" % (promql_string(job), m.duration_matchers)
     charts = list(model.observability.dashboard_charts)
     claimed: Dict[str, None] = {}
 
@@ -116,26 +119,28 @@ def dashboard(model: Model, plan: AlertPlan) -> Tuple[str, Tuple[str, ...]]:
 
     panels = _Panels()
     status = m.status_label
+    without_probes = " (without the probes: %s)" % ", ".join(_text(p) for p in m.probes) if m.requests_matchers else ""
     panels.add(
         "Requests per second by %s" % status,
-        "rate of %s%s" % (m.requests, charts_for(("request", "throughput", "qps"))),
-        [("sum by (%s) (rate(%s%s[%s]))" % (status, m.requests, sel, _RATE), "{{%s}}" % status)],
+        "rate of %s%s%s" % (m.requests, without_probes, charts_for(("request", "throughput", "qps"))),
+        [("sum by (%s) (rate(%s%s[%s]))" % (status, m.requests, traffic, _RATE), "{{%s}}" % status)],
         "reqps",
     )
-    errors = "sum(rate(%s{job=%s,%s=~%s}[%s])) / sum(rate(%s%s[%s]))" % (
+    errors = "sum(rate(%s{job=%s%s,%s=~%s}[%s])) / sum(rate(%s%s[%s]))" % (
         m.requests,
         promql_string(job),
+        m.requests_matchers,
         status,
         promql_string("5.."),
         _RATE,
         m.requests,
-        sel,
+        traffic,
         _RATE,
     )
     panels.add(
         "5xx error ratio",
-        "5xx responses / all responses of %s; the line is the documents' alert threshold.%s%s"
-        % (m.requests, charts_for(("error",)), _sources(model, plan, "error_rate")),
+        "5xx responses / all responses of %s%s; the line is the documents' alert threshold.%s%s"
+        % (m.requests, without_probes, charts_for(("error",)), _sources(model, plan, "error_rate")),
         [(errors, "5xx ratio")],
         "percentunit",
         _lowest(plan, "error_rate"),
@@ -143,7 +148,7 @@ def dashboard(model: Model, plan: AlertPlan) -> Tuple[str, Tuple[str, ...]]:
     hist = m.duration
     quantiles = []
     for q in (0.5, 0.95, 0.99):
-        expr = "histogram_quantile(%s, sum by (le) (rate(%s_bucket%s[%s])))" % (number(q), hist.name, sel, _RATE)
+        expr = "histogram_quantile(%s, sum by (le) (rate(%s_bucket%s[%s])))" % (number(q), hist.name, timed, _RATE)
         quantiles.append((expr, "p%s" % number(q * 100)))
     latency = _lowest(plan, "latency")
     panels.add(

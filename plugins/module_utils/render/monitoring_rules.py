@@ -17,6 +17,12 @@ and the promtool unit tests that prove each alert fires and stays quiet.
 * any other metric the SPEC defines (or names in the condition): its gauge value,
   or the increase of a counter over 5 minutes.
 
+When the SPEC's request counter or duration histogram has a route label (``route``,
+``path``, ``handler``, ...), the recording rules leave out the requests of the probes
+(the health paths and ``/metrics``): a starting instance answers its readiness checks
+with 503, which are not errors of the service, and the unit tests feed such probe series
+to prove it.
+
 Besides the documents' rules, every plan has ``TargetDown`` (``up == 0``, per
 scrape target), ``ServiceDown`` (no target up, or none discovered) and CPU and
 memory saturation of the hosts (unless the documents give those rules).  Their
@@ -52,7 +58,10 @@ from .monitoring_yaml import (
     is_metric_name,
     number,
     one_line,
+    probe_matchers,
+    probe_paths,
     promql_string,
+    route_label,
     template_text,
 )
 
@@ -131,6 +140,22 @@ class Metrics:
     requests_defined: bool
     duration: Histogram
     definitions: Tuple[MetricDefinition, ...]
+    #: The probes' paths (health paths, /metrics) and the route label of the request counter and
+    #: of the duration histogram ("" without one): the rules and the dashboard leave the probes'
+    #: requests out, so that a starting colour's 503s to its readiness checks are not errors.
+    probes: Tuple[str, ...] = ()
+    requests_route: str = ""
+    duration_route: str = ""
+
+    @property
+    def requests_matchers(self) -> str:
+        """``,route!="/health/ready",...`` for selectors of the request counter."""
+        return probe_matchers(self.requests_route, self.probes)
+
+    @property
+    def duration_matchers(self) -> str:
+        """The same for selectors of the duration histogram's buckets."""
+        return probe_matchers(self.duration_route, self.probes)
 
     @property
     def stem(self) -> str:
@@ -168,9 +193,29 @@ def spec_metrics(model: Model) -> Metrics:
         if hist is None or rank < hist[0]:
             hist = (rank, metric)
     duration_metric = _histogram(hist[1]) if hist else Histogram(DEFAULT_DURATION_METRIC, DEFAULT_BUCKETS, True, False)
+    probes = probe_paths(model.service.health)
+    duration_route = route_label(hist[1].labels) if hist else ""
     if best:
-        return Metrics(best[1].name, best[2], True, duration_metric, definitions)
-    return Metrics(DEFAULT_REQUESTS_METRIC[0], DEFAULT_REQUESTS_METRIC[1], False, duration_metric, definitions)
+        return Metrics(
+            best[1].name,
+            best[2],
+            True,
+            duration_metric,
+            definitions,
+            probes,
+            route_label(best[1].labels),
+            duration_route,
+        )
+    return Metrics(
+        DEFAULT_REQUESTS_METRIC[0],
+        DEFAULT_REQUESTS_METRIC[1],
+        False,
+        duration_metric,
+        definitions,
+        probes,
+        "",
+        duration_route,
+    )
 
 
 # --------------------------------------------------------------------------- probes
@@ -233,10 +278,16 @@ class RatioProbe(Probe):
         errors = round(min(1.0, max(0.0, ratio)) * _TOTAL_PER_MINUTE)
         base = [("job", self.job), ("instance", "localhost:8080")]
         label = self.metrics.status_label
-        series = (
+        series: Tuple[Tuple[str, str], ...] = (
             (_series(self.metrics.requests, [*base, (label, "500")]), _counter(errors, minutes)),
             (_series(self.metrics.requests, [*base, (label, "200")]), _counter(_TOTAL_PER_MINUTE - errors, minutes)),
         )
+        if self.metrics.requests_matchers:
+            # as many 503s to a probe path as there are requests: they must not count
+            probe = (self.metrics.requests_route, self.metrics.probes[0])
+            series += (
+                (_series(self.metrics.requests, [*base, (label, "503"), probe]), _counter(_TOTAL_PER_MINUTE, minutes)),
+            )
         value = errors / float(_TOTAL_PER_MINUTE)
         exact = errors in (0, _TOTAL_PER_MINUTE)
         if self.available:
@@ -255,10 +306,12 @@ class QuantileProbe(Probe):
 
     start_minutes = 1
 
-    def __init__(self, job: str, hist: Histogram, quantile: float) -> None:
+    def __init__(self, job: str, hist: Histogram, quantile: float, probe: Tuple[str, ...] = ()) -> None:
         self.job = job
         self.hist = hist
         self.q = quantile
+        #: (route label, probe path): series of fast probe requests the expression must leave out
+        self.probe = probe
 
     def _case(self, index: Optional[int], minutes: int) -> Case:
         bounds = list(self.hist.buckets)
@@ -270,6 +323,11 @@ class QuantileProbe(Probe):
             series.append(
                 (_series(self.hist.name + "_bucket", [*base, ("le", le)]), _counter(10 if filled else 0, minutes))
             )
+            if self.probe:
+                # a hundred times as many probe requests, all in the first bucket: they would pull
+                # every quantile down to it; they must not count
+                probe = [*base, ("le", le), (self.probe[0], self.probe[1])]
+                series.append((_series(self.hist.name + "_bucket", probe), _counter(1000, minutes)))
         if index is None:
             value = bounds[-1]
             exact = True
@@ -540,10 +598,12 @@ class _Builder:
 
     def recording_rules(self) -> List[Tuple[str, str]]:
         m = self.metrics
-        rate_all = "sum by (job) (rate(%s%s[%s]))" % (m.requests, self.sel, WINDOW)
-        rate_errors = "sum by (job) (rate(%s{job=%s,%s=~%s}[%s]))" % (
+        job = promql_string(self.job)
+        rate_all = "sum by (job) (rate(%s{job=%s%s}[%s]))" % (m.requests, job, m.requests_matchers, WINDOW)
+        rate_errors = "sum by (job) (rate(%s{job=%s%s,%s=~%s}[%s]))" % (
             m.requests,
-            promql_string(self.job),
+            job,
+            m.requests_matchers,
             m.status_label,
             promql_string("5.."),
             WINDOW,
@@ -555,7 +615,8 @@ class _Builder:
             (self._ratio_record(), "job:%s_errors:rate%s / job:%s:rate%s" % (m.stem, WINDOW, m.stem, WINDOW)),
             (
                 "job:%s_bucket:rate%s" % (m.duration.name, WINDOW),
-                "sum by (job, le) (rate(%s_bucket%s[%s]))" % (m.duration.name, self.sel, WINDOW),
+                "sum by (job, le) (rate(%s_bucket{job=%s%s}[%s]))"
+                % (m.duration.name, job, m.duration_matchers, WINDOW),
             ),
         ]
         for q in sorted(self.used_quantiles):
@@ -566,6 +627,10 @@ class _Builder:
                 )
             )
         return rules
+
+    def _duration_probe(self) -> Tuple[str, ...]:
+        m = self.metrics
+        return (m.duration_route, m.probes[0]) if m.duration_matchers else ()
 
     # document rules -------------------------------------------------------
 
@@ -721,7 +786,7 @@ class _Builder:
                 limit,
                 _seconds_text(limit, hist.seconds),
                 "p%s latency of %s (%s)" % (number(round(quantile * 100, 4)), self.job, hist.name),
-                QuantileProbe(self.job, hist, quantile),
+                QuantileProbe(self.job, hist, quantile, self._duration_probe()),
                 origin,
                 notes,
             )

@@ -123,6 +123,31 @@ def is_label_name(text: str) -> bool:
     return bool(_LABEL_NAME.match(text or "")) and not (text or "").startswith("__")
 
 
+#: Label names that carry the route or path of a request, in the order they are looked for.
+ROUTE_LABELS = ("route", "http_route", "path", "url_path", "handler", "endpoint", "uri")
+
+
+def probe_paths(health: Any) -> Tuple[str, ...]:
+    """The paths of the requests that are probes, not traffic: the service's health paths
+    (``model.service.health``) and ``/metrics``."""
+    paths = (health.liveness, health.readiness, health.startup, "/metrics")
+    return tuple(dict.fromkeys(p for p in paths if p))
+
+
+def route_label(labels: Sequence[str]) -> str:
+    """The label of a metric that holds the request's route (``""`` when it has none)."""
+    return next((name for name in ROUTE_LABELS if name in labels), "")
+
+
+def probe_matchers(route: str, paths: Sequence[str]) -> str:
+    """``,route!="/health/ready",...``: label matchers that leave the probes' requests out of
+    a selector, so that a starting instance's 503s to its readiness checks or the scrapes of
+    ``/metrics`` never count as the service's errors or latency (``""`` without a route label)."""
+    if not route or not is_label_name(route):
+        return ""
+    return "".join(",%s!=%s" % (route, promql_string(path)) for path in paths)
+
+
 def number(value: float) -> str:
     """A number as PromQL, YAML and people read it: ``0.5``, ``2``, ``1e-05``."""
     if math.isnan(value) or value in (float("inf"), float("-inf")):

@@ -28,6 +28,7 @@ from ..errors import UsageError
 from ..fileset import FileSet, GeneratedFile
 from ..model import Environment, Model
 from . import common
+from .monitoring_yaml import route_label
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..generate import Options
@@ -150,6 +151,14 @@ def _dns_label(text: str, limit: int = 63) -> str:
     if not value or not value[0].isalpha():
         value = "app-" + value if value else "app"
     return value[:limit].rstrip("-")
+
+
+def _route_label(model: Model, metric: str) -> str:
+    """The route label of a SPEC metric ("" when it has none, or the SPEC does not define it)."""
+    for definition in model.observability.metric_definitions:
+        if definition.name == metric:
+            return route_label(definition.labels)
+    return ""
 
 
 def _requests_metric(model: Model) -> Tuple[str, str]:
@@ -306,6 +315,8 @@ def script_context(model: Model, cloud: Optional[str] = None) -> Dict[str, Any]:
             "requests": requests,
             "duration": duration,
             "status_label": status_label,
+            "route_label": _route_label(model, requests),
+            "duration_route_label": _route_label(model, duration),
             "selector": _selector(target),
             "window": METRICS_WINDOW,
         },

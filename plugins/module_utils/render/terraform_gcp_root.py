@@ -14,6 +14,7 @@ from typing import Any, List, Optional
 from ..model import Model
 from . import common
 from .hcl import Attr, Comment, Raw, ident
+from .monitoring_yaml import probe_matchers, probe_paths, route_label
 from .terraform_gcp_modules import GcpPlan
 from .terraform_gcp_support import (
     REQUIRED,
@@ -402,6 +403,7 @@ def alert_policies(model: Model, plan: GcpPlan) -> List[Item]:
 
 def promql(model: Model, plan: GcpPlan, metric: str, value: float) -> Raw:
     """A PromQL query (Cloud Run system metrics, or the service's own metrics on GKE)."""
+    probes = probe_paths(model.service.health)
     if plan.compute == "cloud-run":
         sel = 'monitored_resource="cloud_run_revision",service_name="'
         errors = (
@@ -411,32 +413,35 @@ def promql(model: Model, plan: GcpPlan, metric: str, value: float) -> Raw:
         )
         total = ("sum(rate(run_googleapis_com:request_count{%s" % sel, Raw("local.name"), '"}[5m]))')
     else:
-        counter, status = "http_requests_total", "status"
+        counter, status, route = "http_requests_total", "status", ""
         for definition in model.observability.metric_definitions:
             if definition.type == "counter" and "request" in definition.name and definition.name.endswith("_total"):
                 counter = definition.name
+                route = route_label(definition.labels)
                 for label in definition.labels:
                     if label in ("status", "code", "status_code"):
                         status = label
                 break
         if not re.match(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$", counter):
-            counter = "http_requests_total"
-        errors = ('sum(rate(%s{cluster="' % counter, Raw("local.name"), '",%s=~"5.."}[5m]))' % status)
-        total = ('sum(rate(%s{cluster="' % counter, Raw("local.name"), '"}[5m]))')
+            counter, route = "http_requests_total", ""
+        # the service's traffic, not its probes (a starting pod answers its readiness checks with 503)
+        traffic = probe_matchers(route, probes)
+        errors = ('sum(rate(%s{cluster="' % counter, Raw("local.name"), '"%s,%s=~"5.."}[5m]))' % (traffic, status))
+        total = ('sum(rate(%s{cluster="' % counter, Raw("local.name"), '"%s}[5m]))' % traffic)
     if metric == "error_rate_ratio":
         return interp(*errors, " / ", *total, " > %s" % number(value))
     if metric == "availability_percent":
         return interp("(1 - ", *errors, " / ", *total, ") * 100 < %s" % number(value))
     quantile = "0.95" if metric.startswith("p95") else "0.99"
-    histogram = "http_request_duration_seconds"
+    histogram, route = "http_request_duration_seconds", ""
     for definition in model.observability.metric_definitions:
         if definition.type == "histogram" and re.match(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$", definition.name):
-            histogram = definition.name
+            histogram, route = definition.name, route_label(definition.labels)
             break
     return interp(
         'histogram_quantile(%s, sum by (le) (rate(%s_bucket{cluster="' % (quantile, histogram),
         Raw("local.name"),
-        '"}[5m]))) * 1000 > %s' % number(value),
+        '"%s}[5m]))) * 1000 > %s' % (probe_matchers(route, probes), number(value)),
     )
 
 

@@ -291,6 +291,11 @@ def test_analysis_thresholds_equal_the_model(key: str) -> None:
     histogram = next(m for m in model.observability.metric_definitions if m.type == "histogram")
     assert metrics["error-rate"]["provider"]["prometheus"]["query"].startswith("sum(rate(%s{" % counter.name)
     assert "%s_bucket{" % histogram.name in metrics["p95-latency"]["provider"]["prometheus"]["query"]
+    # the canary's traffic, not the readiness checks a starting pod answers with 503
+    readiness = model.service.health.readiness
+    if readiness and "route" in counter.labels:
+        assert 'route!="%s"' % readiness in metrics["error-rate"]["provider"]["prometheus"]["query"]
+        assert 'route!="%s"' % readiness in metrics["p95-latency"]["provider"]["prometheus"]["query"]
     for metric in metrics.values():
         assert metric["failureLimit"] >= 1
     rollout = find(canary, "Rollout")

@@ -269,9 +269,12 @@ def test_default_alerts_target_down_and_saturation(trees: Tuple[Path, Dict[str, 
         assert alert["annotations"]["runbook_url"] == "docs/RUNBOOK.md#%s" % alert["alert"].lower()
         assert alert["labels"]["service"] == "order-intake-api"
         assert alert["labels"][mr.REQ_LABEL] == "REQ-14"
-    # SPEC metric names and status label: acme counts gateway_requests_total by status_code
+    # SPEC metric names and status label: acme counts gateway_requests_total by status_code; its
+    # endpoint label (the route) leaves the probes' requests out
     acme = content(rendered["acme-payments"], ".rules.yml")
-    assert 'gateway_requests_total{job="payment-gateway",status_code=~"5.."}' in acme
+    probes = 'endpoint!="/healthz/live",endpoint!="/healthz/ready",endpoint!="/healthz/startup",endpoint!="/metrics"'
+    assert 'gateway_requests_total{job="payment-gateway",%s,status_code=~"5.."}' % probes in acme
+    assert 'gateway_request_duration_seconds_bucket{job="payment-gateway",%s}' % probes in acme
     assert "gateway_request_duration_seconds_bucket" in acme
     assert "max by (job) (gateway_reversal_queue_depth" in acme
 
@@ -638,6 +641,26 @@ def test_failing_unit_tests_are_reported(tmp_path: Path) -> None:
     found = vm.PromtoolTest().check(str(tmp_path), [k for k, v in kinds.items() if v == "prometheus-rule-tests"])
     assert found and all(f.severity == "error" for f in found)
     assert "alertname:" in found[0].message and "got:" in found[0].message
+
+
+def test_probe_requests_are_left_out_and_the_unit_tests_prove_it(tmp_path: Path) -> None:
+    """REQ-14's request metrics have a route label: the recording rules leave out the health paths and
+    /metrics, and the unit tests feed probe series (503s, fast requests) that only those matchers keep
+    out: the same rules without them fail their tests (error ratio and latency alerts)."""
+    model = model_of("REQ-14")
+    files = monitoring.monitoring_files(model)
+    kinds = write_tree(tmp_path, files)
+    probes = ",".join('route!="%s"' % p for p in ("/health/live", "/health/ready", "/health/startup", "/metrics"))
+    recording = {r["record"]: r["expr"] for r in rules_of(files) if "record" in r}
+    assert 'http_requests_total{job="order-intake-api",%s}' % probes in recording["job:http_requests:rate5m"]
+    assert "%s,status=~" % probes in recording["job:http_requests_errors:rate5m"]
+    assert probes in recording["job:http_request_duration_seconds_bucket:rate5m"]
+    rules = next((tmp_path / "monitoring/prometheus/rules").iterdir())
+    rules.write_text(re.sub(r",route!=(\\?\"|')[^\"']*(\\?\"|')", "", rules.read_text()))
+    assert "route!=" not in rules.read_text()
+    found = vm.PromtoolTest().check(str(tmp_path), [k for k, v in kinds.items() if v == "prometheus-rule-tests"])
+    failed = " ".join(f.message for f in found)
+    assert "alertname: ErrorRate" in failed and "alertname: P95Latency" in failed, failed
 
 
 @pytest.mark.parametrize("validator", [vm.PromtoolConfig(), vm.PromtoolRules(), vm.PromtoolTest(), vm.Amtool()])

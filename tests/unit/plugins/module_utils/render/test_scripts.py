@@ -278,6 +278,7 @@ def test_context_of_req14(req14: Model) -> None:
     assert ctx["metrics"]["requests"] == "http_requests_total"
     assert ctx["metrics"]["duration"] == "http_request_duration_seconds"
     assert ctx["metrics"]["status_label"] == "status"
+    assert (ctx["metrics"]["route_label"], ctx["metrics"]["duration_route_label"]) == ("route", "route")
     assert ctx["root"] == "/opt/order-intake-api"
     assert ctx["image"] == "123456789012.dkr.ecr.us-east-1.amazonaws.com/order-intake-api"
     assert ctx["ecs"]["cluster"] == "order-intake-api-{env}"
@@ -286,6 +287,21 @@ def test_context_of_req14(req14: Model) -> None:
     assert ctx["scripts"] == list(S.SCRIPT_NAMES)
     assert ctx["url"] == "https://orders.api.example.com"
     assert ctx["feature_flags"]["PARTNER_BULK_SUBMIT"] is False
+
+
+def test_the_metric_gate_leaves_the_probes_out(req14: Model, tmp_path: Path) -> None:
+    """health-check.sh's Prometheus queries leave out the health paths and /metrics (quoted for
+    PromQL), and count every request when the metric has no route label."""
+    script = tmp_path / "health-check.sh"
+    script.write_text(S.render(req14).files["scripts/health-check.sh"].content, encoding="utf-8")
+    probe = (
+        'source <(sed -n "/^probe_matchers() {/,/^}/p" %s); LIVENESS_PATH=/live; READINESS_PATH=\'/re"a\\dy\'; '
+        'STARTUP_PATH=; printf "[%%s][%%s]" "$(probe_matchers route)" "$(probe_matchers "")"' % script
+    )
+    out = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out == '[,route!="/live",route!="/re\\"a\\\\dy",route!="/metrics"][]'
+    text = script.read_text(encoding="utf-8")
+    assert "ROUTE_LABEL=route" in text and 'traffic="${selector}$(probe_matchers "$ROUTE_LABEL")"' in text
 
 
 def test_context_of_req102_and_req21(req102: Model, req21: Model) -> None:
