@@ -9,9 +9,12 @@ from __future__ import annotations
 from typing import Any, Dict, Mapping, Sequence
 
 from ansible.errors import AnsibleFilterError
+from jinja2 import TemplateError
 
 try:
+    from ansible_collections.sdd.devops_flow.plugins.module_utils.errors import UsageError
     from ansible_collections.sdd.devops_flow.plugins.module_utils.generate import model_from_flags
+    from ansible_collections.sdd.devops_flow.plugins.module_utils.render.scripts import render_templates
     from ansible_collections.sdd.devops_flow.plugins.module_utils.render.scripts import script_context as _context
     from ansible_collections.sdd.devops_flow.plugins.module_utils.serialize import model_from_dict
 
@@ -112,6 +115,30 @@ def script_context(model: Any, service: str = "app", overrides: Any = None) -> D
     return _merge(_context(built), dict(overrides or {}))
 
 
+def script_files(context: Any, folder: str) -> Dict[str, str]:
+    """The deployment scripts of a ``deploy_script`` context (its ``scripts``), rendered on the
+    controller from the role's templates exactly as ``devops-flow generate-deployment-scripts``
+    renders them: ``{folder/name: text}``, for ``sdd.devops_flow.write_files``."""
+    if IMPORT_ERROR is not None:
+        raise AnsibleFilterError("script_files: the collection is incomplete: %s" % IMPORT_ERROR)
+    if not isinstance(context, Mapping) or not isinstance(context.get("scripts"), Sequence):
+        raise AnsibleFilterError("script_files: expected the deploy_script context (a mapping with scripts)")
+    names = [str(name) for name in context["scripts"]]
+    try:
+        texts = render_templates(context, names)
+    except UsageError as exc:
+        raise AnsibleFilterError("script_files: %s" % exc) from exc
+    except (TemplateError, TypeError, ValueError, KeyError) as exc:  # a template error names the template
+        raise AnsibleFilterError("script_files: cannot render the scripts: %s" % exc) from exc
+    base = str(folder).rstrip("/")
+    return {"%s/%s" % (base, name): text for name, text in texts.items()}
+
+
 class FilterModule:
     def filters(self) -> Dict[str, Any]:
-        return {"traffic_split": traffic_split, "colour_servers": colour_servers, "script_context": script_context}
+        return {
+            "traffic_split": traffic_split,
+            "colour_servers": colour_servers,
+            "script_context": script_context,
+            "script_files": script_files,
+        }

@@ -1,4 +1,4 @@
-"""Filters of the deploy role: traffic splits, colour servers and the script context."""
+"""Filters of the deploy role: traffic splits, colour servers, the script context and the scripts."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.sdd.devops_flow.plugins.filter.deploy import (
     colour_servers,
     script_context,
+    script_files,
     traffic_split,
 )
 from ansible_collections.sdd.devops_flow.plugins.module_utils.loader import load_model
+from ansible_collections.sdd.devops_flow.plugins.module_utils.render.scripts import render as generated_scripts
 from ansible_collections.sdd.devops_flow.plugins.module_utils.render.scripts import script_context as generated
 from ansible_collections.sdd.devops_flow.plugins.module_utils.serialize import model_to_dict
 
@@ -85,3 +87,27 @@ def test_script_context_without_documents() -> None:
 def test_script_context_refuses_bad_input(model, overrides, message) -> None:
     with pytest.raises(AnsibleFilterError, match=message):
         script_context(model, "demo", overrides)
+
+
+def test_script_files_are_the_generated_scripts() -> None:
+    model = load_model(req=str(REQ14))
+    context = script_context(model_to_dict(model), "ignored")
+    files = script_files(context, "/opt/order-intake-api/bin/")
+    expected = generated_scripts(model)
+    assert list(files) == ["/opt/order-intake-api/bin/%s" % name for name in context["scripts"]]
+    for path, text in files.items():
+        assert text == expected.files["scripts/%s" % path.rsplit("/", 1)[1]].content
+
+
+@pytest.mark.parametrize(
+    "context,message",
+    [
+        ("text", "expected the deploy_script context"),
+        ({"service": "x"}, "expected the deploy_script context"),
+        ({"scripts": ["nope.sh"]}, "unknown deployment script 'nope.sh'"),
+        ({"scripts": ["deploy.sh"]}, "cannot render the scripts"),
+    ],
+)
+def test_script_files_refuses_bad_input(context, message) -> None:
+    with pytest.raises(AnsibleFilterError, match=message):
+        script_files(context, "/opt/x/bin")
