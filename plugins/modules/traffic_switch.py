@@ -17,7 +17,10 @@ description:
   - With O(lb=nginx) the module rewrites the upstream include file, checks the whole configuration with
     C(nginx -t), restores the previous file when the check fails, and reloads nginx. nginx has no drain state, so
     V(drain) and V(maint) both mark the server C(down).
-  - Without O(servers) the module only reads the backend's state.
+  - Without O(servers) or O(rollback) the module only reads the backend's state.
+  - With O(rollback) it returns the traffic to the colour that held it before the last deployment of the role
+    C(sdd.devops_flow.deploy), as recorded in the deployment state file of M(sdd.devops_flow.deploy_state),
+    and records the rollback there - all in this one call on the load balancer host.
   - Idempotent - a server already at the wanted weight and state is left alone.
 author:
   - SDD DevOps Flow maintainers (@sdd-devops)
@@ -30,7 +33,47 @@ options:
   servers:
     description:
       - Wanted settings per server name. Servers not listed are left as they are.
+      - Mutually exclusive with O(rollback).
     type: dict
+  rollback:
+    description:
+      - Back to the previous colour of a blue-green or canary deployment, in one call. The module reads the state
+        file (which colour is live, which one held the traffic before, and the release of each), gives every
+        server C(<host>_<previous colour>) weight 100 and drains every C(<host>_<live colour>), with the readiness
+        guard of O(ready_path), then writes the state with the colours swapped (a temporary file and a rename).
+      - When a server of the previous colour is not ready, nothing changes (neither the traffic nor the state file)
+        and the task fails with RV(not_ready) and the state in RV(state_before).
+      - The task fails without a change when the state records no previous release.
+      - Mutually exclusive with O(servers).
+    type: dict
+    suboptions:
+      state_file:
+        description:
+          - The deployment state file (JSON with C(live), C(previous) and C(versions)).
+        type: path
+        required: true
+      hosts:
+        description:
+          - The application hosts; their servers in the backend are C(<host>_blue) and C(<host>_green).
+        type: list
+        elements: str
+        required: true
+      addresses:
+        description:
+          - With O(lb=nginx), each host's address (a host name or IP address); a host not listed is reached by
+            its name.
+        type: dict
+        default: {}
+      blue_port:
+        description:
+          - With O(lb=nginx), the port of the blue servers.
+        type: int
+        default: 8080
+      green_port:
+        description:
+          - With O(lb=nginx), the port of the green servers.
+        type: int
+        default: 8081
   lb:
     description:
       - The load balancer.
@@ -69,10 +112,10 @@ options:
     default: /usr/sbin/nginx
   ready_path:
     description:
-      - A readiness guard. Before any change, every server of O(servers) that carries traffic after the change
-        (state V(ready), weight above 0) must answer an HTTP C(GET) of this path with status 200, asked from the
-        load balancer host at the server's address (HAProxy's C(srv_addr:srv_port), or the V(address) given for
-        nginx).
+      - A readiness guard. Before any change, every server of O(servers) (or of O(rollback)) that carries
+        traffic after the change (state V(ready), weight above 0) must answer an HTTP C(GET) of this path with
+        status 200, asked from the load balancer host at the server's address (HAProxy's C(srv_addr:srv_port), or
+        the V(address) given for nginx).
       - When a server does not answer in time, nothing is changed and the task fails with the servers in
         RV(not_ready), so a playbook can start them and try again. In check mode the servers are asked too.
       - Without it, traffic moves without asking the servers (HAProxy's own health checks still apply).
@@ -132,6 +175,18 @@ EXAMPLES = r"""
   register: rollback
   failed_when: rollback is failed and rollback.not_ready is not defined
 
+- name: Back to the release before the last deployment, and record it, in one call
+  sdd.devops_flow.traffic_switch:
+    backend: orders
+    rollback:
+      state_file: /var/lib/sdd-devops-flow/orders-prod.json
+      hosts: [app1, app2, app3]
+    ready_path: /health/ready
+  register: back
+  failed_when: back is failed and back.not_ready is not defined
+  delegate_to: lb1
+  run_once: true
+
 - name: nginx upstream weights
   sdd.devops_flow.traffic_switch:
     lb: nginx
@@ -168,6 +223,16 @@ not_ready:
   returned: when O(ready_path) is set and a server was not ready (the task failed and changed nothing)
   type: dict
   sample: {"app1_blue": "10.0.0.11:8080: connection refused"}
+state_before:
+  description: The deployment state read from O(rollback.state_file).
+  returned: with O(rollback), when the file could be read
+  type: dict
+  sample: {"live": "green", "previous": "blue", "versions": {"blue": "1.4.0", "green": "1.5.0"}}
+state:
+  description: The deployment state after the rollback (in check mode, what it would be).
+  returned: with O(rollback), on success
+  type: dict
+  sample: {"live": "blue", "previous": "green", "versions": {"blue": "1.4.0", "green": "1.5.0"}}
 """
 
 import http.client
@@ -175,7 +240,7 @@ import os
 import re
 import threading
 import time
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -184,6 +249,12 @@ from ansible_collections.sdd.devops_flow.plugins.module_utils.haproxy import (
     HaproxyError,
     RuntimeApi,
     parse_weight,
+)
+from ansible_collections.sdd.devops_flow.plugins.module_utils.jsonfile import (
+    JsonFileError,
+    dump,
+    read_object,
+    write_atomic,
 )
 
 
@@ -272,8 +343,10 @@ def guard(
     after: Dict[str, Dict[str, Any]],
     addresses: Dict[str, str],
     before: Dict[str, Any],
+    extra: Dict[str, Any],
 ) -> None:
-    """Fails without a change when a server that carries traffic after the change is not ready."""
+    """Fails without a change when a server that carries traffic after the change is not ready
+    (with ``extra`` in the result: the state O(rollback) read)."""
     path = module.params["ready_path"]
     if not path:
         return
@@ -292,10 +365,11 @@ def guard(
             before=before,
             after=before,
             changed=False,
+            **extra,
         )
 
 
-def run_haproxy(module: AnsibleModule, wanted: Dict[str, Dict[str, Any]]) -> Dict[str, Any]:
+def run_haproxy(module: AnsibleModule, wanted: Dict[str, Dict[str, Any]], extra: Dict[str, Any]) -> Dict[str, Any]:
     api = RuntimeApi(module.params["socket"])
     backend = module.params["backend"]
     socket_path = module.params["socket"]
@@ -326,7 +400,7 @@ def run_haproxy(module: AnsibleModule, wanted: Dict[str, Dict[str, Any]]) -> Dic
     for name, delta in changes.items():
         after[name].update(delta)
     if changes:
-        guard(module, wanted, after, {name: s.address for name, s in servers.items()}, before)
+        guard(module, wanted, after, {name: s.address for name, s in servers.items()}, before, extra)
     result: Dict[str, Any] = {"changed": bool(changes), "before": before, "after": after}
     if changes and not module.check_mode:
         start = time.monotonic()
@@ -394,7 +468,7 @@ def _write_nginx(backend: str, servers: Dict[str, Dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_nginx(module: AnsibleModule, wanted: Dict[str, Dict[str, Any]]) -> Dict[str, Any]:
+def run_nginx(module: AnsibleModule, wanted: Dict[str, Dict[str, Any]], extra: Dict[str, Any]) -> Dict[str, Any]:
     path = module.params["nginx_upstream_file"]
     if not path:
         module.fail_json(msg="lb=nginx needs nginx_upstream_file")
@@ -417,7 +491,8 @@ def run_nginx(module: AnsibleModule, wanted: Dict[str, Dict[str, Any]]) -> Dict[
         with open(path, encoding="utf-8") as handle:
             old_text = handle.read()
     if text != old_text:
-        guard(module, wanted, after, {name: str(entry.get("address", "")) for name, entry in after.items()}, before)
+        addresses = {name: str(entry.get("address", "")) for name, entry in after.items()}
+        guard(module, wanted, after, addresses, before, extra)
     result: Dict[str, Any] = {"changed": text != old_text, "before": before, "after": after}
     if not result["changed"] or module.check_mode:
         return result
@@ -448,6 +523,39 @@ def run_nginx(module: AnsibleModule, wanted: Dict[str, Dict[str, Any]]) -> Dict[
     return result
 
 
+def _rollback_plan(module: AnsibleModule) -> Tuple[Dict[str, Any], Dict[str, Any], Dict[str, Dict[str, Any]]]:
+    """(state read, state after the rollback, wanted servers) for O(rollback)."""
+    options = module.params["rollback"]
+    path = options["state_file"]
+    try:
+        state = read_object(path, "deployment state")
+    except JsonFileError as exc:
+        module.fail_json(msg=str(exc))
+    if not state:
+        module.fail_json(msg="%s: no deployment state, nothing was deployed there yet" % path)
+    live, previous, versions = state.get("live"), state.get("previous"), state.get("versions")
+    if {live, previous} != {"blue", "green"} or not isinstance(versions, dict) or previous not in versions:
+        module.fail_json(
+            msg="%s records no previous release to return to (live: %s %s, previous: %s)"
+            % (path, live, (versions or {}).get(live, "none") if isinstance(versions, dict) else "none", previous),
+            state_before=state,
+        )
+    hosts = [str(host) for host in options["hosts"] or []]
+    if not hosts:
+        module.fail_json(msg="rollback.hosts is empty: give the application hosts", state_before=state)
+    ports = {"blue": options["blue_port"], "green": options["green_port"]}
+    addresses = options["addresses"] or {}
+    wanted: Dict[str, Dict[str, Any]] = {}
+    for host in hosts:
+        # as the deploy role's switch: the live colour drains (it keeps running for a roll forward)
+        servers = {live: {"state": "drain"}, previous: {"weight": 100, "state": "ready"}}
+        for colour, options_of in servers.items():
+            if module.params["lb"] == "nginx":
+                options_of["address"] = "%s:%d" % (addresses.get(host) or host, ports[colour])
+            wanted["%s_%s" % (host, colour)] = options_of
+    return state, dict(state, live=previous, previous=live), wanted
+
+
 def _diff_text(state: Dict[str, Dict[str, Any]]) -> str:
     return "".join(
         "%s: state=%s weight=%s\n" % (name, s.get("state"), s.get("weight")) for name, s in sorted(state.items())
@@ -468,11 +576,38 @@ def main() -> None:
             "nginx_binary": {"type": "path", "default": "/usr/sbin/nginx"},
             "ready_path": {"type": "str"},
             "ready_timeout": {"type": "float", "default": 2},
+            "rollback": {
+                "type": "dict",
+                "options": {
+                    "state_file": {"type": "path", "required": True},
+                    "hosts": {"type": "list", "elements": "str", "required": True},
+                    "addresses": {"type": "dict", "default": {}},
+                    "blue_port": {"type": "int", "default": 8080},
+                    "green_port": {"type": "int", "default": 8081},
+                },
+            },
         },
+        mutually_exclusive=[("servers", "rollback")],
         supports_check_mode=True,
     )
-    wanted = _wanted(module)
-    result = run_haproxy(module, wanted) if module.params["lb"] == "haproxy" else run_nginx(module, wanted)
+    state: Optional[Dict[str, Any]] = None
+    extra: Dict[str, Any] = {}
+    if module.params["rollback"]:
+        state, new_state, wanted = _rollback_plan(module)
+        extra["state_before"] = state
+    else:
+        wanted = _wanted(module)
+    run = run_haproxy if module.params["lb"] == "haproxy" else run_nginx
+    result = run(module, wanted, extra)
+    if state is not None:
+        # the traffic is on the previous colour: record it (the state is written after the switch, so a
+        # failure between the two leaves a state that a second rollback puts right)
+        result.update(state_before=state, state=new_state, changed=True)
+        if not module.check_mode:
+            try:
+                write_atomic(module.params["rollback"]["state_file"], dump(new_state), 0o644)
+            except JsonFileError as exc:
+                module.fail_json(msg="traffic moved, but the state was not recorded: %s" % exc, **result)
     if module._diff:
         result["diff"] = {
             "before": _diff_text(result["before"]),

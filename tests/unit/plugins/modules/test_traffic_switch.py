@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import json
 import os
 import shutil
 import socket
@@ -247,3 +248,95 @@ def test_ready_path_must_be_a_path(haproxy, run):
     servers = {"app1_green": {"weight": 1, "state": "ready"}}
     code, result = run({"backend": "app", "socket": haproxy, "servers": servers, "ready_path": "ready"})
     assert code == 1 and "must start with /" in result["msg"]
+
+
+def _state_file(tmp_path, live="blue", previous="green", versions=None):
+    path = tmp_path / "state" / "app-prod.json"
+    path.parent.mkdir(exist_ok=True)
+    state = {"live": live, "previous": previous, "versions": versions or {"blue": "2.0.0", "green": "1.0.0"}}
+    path.write_text(json.dumps(state))
+    return path, state
+
+
+def test_rollback_moves_the_traffic_and_records_it_in_one_call(haproxy, run, ready_server, tmp_path):
+    ready_server(int(_address(haproxy, "app1_green").rsplit(":", 1)[1]))
+    path, state = _state_file(tmp_path)
+    args = {
+        "backend": "app",
+        "socket": haproxy,
+        "rollback": {"state_file": str(path), "hosts": ["app1"]},
+        "ready_path": "/ready",
+    }
+    # check mode: what would happen, nothing moved or written
+    code, result = run(args, check=True)
+    assert code == 0 and result["changed"] and result["state"]["live"] == "green"
+    assert json.loads(path.read_text()) == state
+    assert RuntimeApi(haproxy).servers("app")["app1_green"].weight == 0
+    code, result = run(args, diff=True)
+    assert code == 0 and result["changed"], result
+    assert result["after"]["app1_green"]["weight"] == 100 and result["after"]["app1_blue"]["state"] == "drain"
+    assert result["state_before"] == state
+    assert json.loads(path.read_text()) == result["state"] == dict(state, live="green", previous="blue")
+    # again: back to blue (a rollback of the rollback), which the guard asks first: blue does not answer
+    code, result = run(dict(args, ready_timeout=1))
+    assert code == 1 and list(result["not_ready"]) == ["app1_blue"], result
+    assert result["state_before"]["live"] == "green" and "state" not in result
+    assert json.loads(path.read_text())["live"] == "green"
+
+
+@pytest.mark.parametrize(
+    "content,needle",
+    [
+        (None, "no deployment state"),
+        ({"live": "blue", "previous": None, "versions": {"blue": "1.0.0"}}, "records no previous release"),
+        ({"live": "blue", "previous": "green", "versions": {"blue": "2.0.0"}}, "records no previous release"),
+        ("not json", "deployment state"),
+    ],
+)
+def test_rollback_without_a_previous_release_changes_nothing(haproxy, run, tmp_path, content, needle):
+    path = tmp_path / "state.json"
+    if content is not None:
+        path.write_text(content if isinstance(content, str) else json.dumps(content))
+    args = {"backend": "app", "socket": haproxy, "rollback": {"state_file": str(path), "hosts": ["app1"]}}
+    code, result = run(args)
+    assert code == 1 and needle in result["msg"] and not result.get("changed")
+    assert RuntimeApi(haproxy).servers("app")["app1_blue"].weight == 100
+
+
+def test_rollback_and_servers_exclude_each_other(haproxy, run, tmp_path):
+    path, _state = _state_file(tmp_path)
+    args = {
+        "backend": "app",
+        "socket": haproxy,
+        "servers": {"app1_green": {"weight": 1}},
+        "rollback": {"state_file": str(path), "hosts": ["app1"]},
+    }
+    code, result = run(args)
+    assert code == 1 and "mutually exclusive" in result["msg"]
+
+
+def test_rollback_with_nginx_gives_the_addresses(nginx, run, tmp_path, ready_server):
+    config, upstream = nginx
+    blue, green = free_port(), free_port()
+    ready_server(blue)
+    path, _state = _state_file(tmp_path, live="green", previous="blue")
+    args = {
+        "lb": "nginx",
+        "backend": "app",
+        "nginx_upstream_file": str(upstream),
+        "nginx_config": str(config),
+        "rollback": {
+            "state_file": str(path),
+            "hosts": ["app1"],
+            "addresses": {"app1": "127.0.0.1"},
+            "blue_port": blue,
+            "green_port": green,
+        },
+        "ready_path": "/ready",
+    }
+    code, result = run(args)
+    assert code == 0 and result["changed"], result
+    text = upstream.read_text()
+    assert "server 127.0.0.1:%d weight=100; # name=app1_blue" % blue in text
+    assert "server 127.0.0.1:%d down; # name=app1_green" % green in text
+    assert json.loads(path.read_text())["live"] == "blue"
