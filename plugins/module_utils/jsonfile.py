@@ -37,15 +37,16 @@ def dump(data: Dict[str, Any]) -> str:
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
-def write_atomic(path: str, text: str, mode: int) -> None:
-    """Replaces ``path`` with ``text``; an existing file keeps its permissions, a new one gets ``mode``."""
+def write_atomic(path: str, text: str, mode: int, keep_mode: bool = True) -> None:
+    """Replaces ``path`` with ``text`` (a temporary file in the same folder, then a rename); an existing
+    file keeps its permissions unless ``keep_mode`` is false, a new one gets ``mode``."""
     folder = os.path.dirname(os.path.abspath(path))
     tmp = ""
     try:
-        if os.path.exists(path):
+        if keep_mode and os.path.exists(path):
             mode = os.stat(path).st_mode & 0o7777
         fd, tmp = tempfile.mkstemp(prefix=".%s-" % os.path.basename(path), dir=folder)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
         os.chmod(tmp, mode)
         os.replace(tmp, path)

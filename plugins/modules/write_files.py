@@ -74,10 +74,11 @@ written:
 """
 
 import os
-import tempfile
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.sdd.devops_flow.plugins.module_utils.jsonfile import JsonFileError, write_atomic
 
 
 def _current(path: str) -> Tuple[Optional[bytes], Optional[int]]:
@@ -88,20 +89,6 @@ def _current(path: str) -> Tuple[Optional[bytes], Optional[int]]:
         return data, os.stat(path).st_mode & 0o7777
     except FileNotFoundError:
         return None, None
-
-
-def _write(path: str, data: bytes, mode: int) -> None:
-    folder = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(prefix=".%s-" % os.path.basename(path), dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except OSError:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def main() -> None:
@@ -151,9 +138,10 @@ def main() -> None:
             if before == data:
                 os.chmod(path, mode)
             else:
-                _write(path, data, mode)
-        except OSError as exc:
-            module.fail_json(msg="cannot write %s: %s" % (path, exc), written=written[:-1], changed=len(written) > 1)
+                write_atomic(path, content, mode, keep_mode=False)
+        except (OSError, JsonFileError) as exc:
+            message = str(exc) if isinstance(exc, JsonFileError) else "cannot write %s: %s" % (path, exc)
+            module.fail_json(msg=message, written=written[:-1], changed=len(written) > 1)
     result: Dict[str, Any] = {"changed": bool(written), "written": written}
     if module._diff:
         result["diff"] = diffs

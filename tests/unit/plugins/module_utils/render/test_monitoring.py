@@ -407,6 +407,9 @@ def test_dashboard_queries_use_the_spec_metrics(trees: Tuple[Path, Dict[str, Fil
         titles = [p["title"] for p in board["panels"]]
         metrics = mr.spec_metrics(model)
         assert any(metrics.requests in e and metrics.status_label in e for e in exprs), case
+        if metrics.requests_matchers:
+            # the traffic panels leave the probes out, as the recording rules do
+            assert all(metrics.requests_matchers in e for e in exprs if metrics.requests + "{" in e), case
         for q in ("0.5", "0.95", "0.99"):
             assert any(e.startswith("histogram_quantile(%s, " % q) and metrics.duration.name in e for e in exprs)
         assert any("node_cpu_seconds_total" in e for e in exprs)

@@ -206,6 +206,14 @@ def test_gke_for_northwind(rendered: Dict[str, Dict[str, Any]]) -> None:
     (subnet,) = _resources(parsed, "google_compute_subnetwork")
     assert {r["range_name"] for r in subnet["secondary_ip_range"]} == {"pods", "services"}
     assert subnet["private_ip_google_access"] is True and subnet["log_config"]
+    # the service's own metrics on GKE: the alert queries leave the probes' requests out
+    queries = [
+        c["condition_prometheus_query_language"][0]["query"]
+        for policy in _resources(parsed, "google_monitoring_alert_policy")
+        for c in policy["conditions"]
+        if "condition_prometheus_query_language" in c
+    ]
+    assert queries and all('!=\\"/metrics\\"' in q or '!="/metrics"' in q for q in queries), queries
 
 
 def test_order_intake_api_forced_to_gcp(rendered: Dict[str, Dict[str, Any]]) -> None:
